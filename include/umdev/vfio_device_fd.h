@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The device file of a vfio device: what the kernel's /dev/vfio device fd gives a VMM, for
+ * umdev's transports (vfio-user, mpqemu) and for programs that embed umdev. A transport
+ * finds a registered device, opens it for a client together with the client's DMA address
+ * space, forwards region accesses and ioctls, and closes it when the client goes.
+ *
+ * One client at a time: a device open with one DMA space refuses another (-EBUSY), as a VFIO
+ * group belongs to one container.
+ */
+#ifndef UMDEV_VFIO_DEVICE_FD_H
+#define UMDEV_VFIO_DEVICE_FD_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <umdev/notifier.h>
+#include <umdev/vfio.h>
+#include <umdev/vfio_dma.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+/*
+ * Finds a registered device by name (its device's name, or its ops->match) and takes a
+ * reference (drop it with vfio_put_device()). -ENODEV if none matches; a match op's error.
+ */
+int vfio_device_get_from_name(const char *name, struct vfio_device **ret_vdev);
+
+/*
+ * Opens the device for a client whose DMA address space is @space (NULL: a client without
+ * DMA). The first open binds the space and calls bind_iommufd, attach_ioas and open_device;
+ * a later open with the same space only counts. -ENODEV if not registered, -EBUSY if open
+ * with another space, or the driver's error (nothing is left bound then).
+ */
+int vfio_device_open(struct vfio_device *vdev, struct vfio_dma_space *space);
+
+/* Undoes one vfio_device_open(); the last close calls close_device and unbinds the space. */
+void vfio_device_close(struct vfio_device *vdev);
+
+/* True while a client has the device open. */
+bool vfio_device_is_open(struct vfio_device *vdev);
+
+/* Region access at the device-file offset @pos; the driver's return value, or -EINVAL. */
+ssize_t vfio_device_read(struct vfio_device *vdev, void *buf, size_t count, uint64_t pos);
+ssize_t vfio_device_write(struct vfio_device *vdev, const void *buf, size_t count,
+			  uint64_t pos);
+
+/*
+ * A VFIO_DEVICE_* command. @arg points at the command's structure, in a buffer of at least
+ * its argsz bytes. VFIO_DEVICE_FEATURE is handled by the core (and passed on to the driver's
+ * device_feature for features the core does not know); others go to the driver's ioctl.
+ */
+long vfio_device_ioctl(struct vfio_device *vdev, unsigned int cmd, void *arg);
+
+/* Asks the driver which fd and offset back a mmap of the device file. */
+int vfio_device_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
+
+/* Events of the vfio device notifier chain; `data` is the struct vfio_device. */
+enum vfio_device_event {
+	VFIO_DEVICE_EVENT_REGISTERED,	 /* reachable by name now */
+	VFIO_DEVICE_EVENT_UNREGISTERING, /* no longer reachable; clients are asked to let go */
+	VFIO_DEVICE_EVENT_UNREGISTERED,	 /* the last client has closed it */
+};
+
+int vfio_register_device_notifier(struct notifier_block *nb);
+int vfio_unregister_device_notifier(struct notifier_block *nb);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
