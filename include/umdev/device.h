@@ -123,7 +123,10 @@ int sysfs_emit(char *buf, const char *fmt, ...) __attribute__((format(printf, 2,
 
 /* ---- logging ------------------------------------------------------------------------------- */
 
-/* Logs "<dev_driver_string> <dev_name>: message" through the handler of <umdev/log.h>. */
+/*
+ * Logs "<dev_driver_string> <dev_name>: message" through the handler of <umdev/log.h>; a
+ * filtered level costs no formatting. The message is cut at 767 bytes.
+ */
 void dev_printk(int level, const struct device *dev, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

@@ -30,7 +30,7 @@ typedef void (*umdev_log_fn)(int level, const char *message, void *userdata);
 /* Installs @fn (NULL: drop messages). Messages above @max_level are not formatted at all. */
 void umdev_set_log_handler(umdev_log_fn fn, void *userdata, int max_level);
 
-/* Formats and hands one message to the handler. */
+/* Formats (up to 1023 bytes) and hands one message to the handler. */
 void umdev_log(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #pragma GCC visibility pop

@@ -108,9 +108,13 @@ struct mdev_parent_ops {
 
 /*
  * Registers @dev as a parent. Type names are "<dev_driver_string(dev)>-<group name>".
- * -EINVAL (no name, missing required ops, a group without a name or with one that cannot be
- * a file name), -EEXIST (already registered, or a parent of the same name exists, or two
- * types of the same name), -ENOMEM.
+ * -EINVAL (a name that is empty, ".", ".." or holds a '/', missing required ops, a group
+ * without a name or with one that cannot be a file name), -EEXIST (already registered, or
+ * a parent of the same name exists, or two types of the same name), -ENOMEM.
+ *
+ * The core keeps pointers to @dev and @ops until the last reference to the parent is gone,
+ * which may be after mdev_unregister_device() returns (a management request in flight):
+ * both must stay valid for the life of the process (umdevd never unloads a plugin).
  */
 int mdev_register_device(struct device *dev, const struct mdev_parent_ops *ops);
 
@@ -144,7 +148,11 @@ unsigned int mtype_get_type_group_id(struct mdev_type *mtype);
 struct device *mtype_get_parent_dev(struct mdev_type *mtype);
 /* The type's name, e.g. "mtty-2". */
 const char *mtype_get_name(struct mdev_type *mtype);
-/* The vfio device that vfio_mdev gave the mediated device, or NULL when not bound to it. */
+/*
+ * The vfio device that vfio_mdev gave the mediated device, or NULL when not bound to it. The
+ * pointer stays valid while the device is bound: inside the parent's callbacks, or while
+ * the caller holds a reference on the mediated device and does not remove it.
+ */
 struct vfio_device *mdev_vfio_device(struct mdev_device *mdev);
 
 #pragma GCC visibility pop

@@ -87,7 +87,9 @@ struct vfio_device_ops {
 	/* Region access; return the number of bytes done or -errno. Missing: -EINVAL. */
 	ssize_t (*read)(struct vfio_device *vdev, char *buf, size_t count, uint64_t *ppos);
 	ssize_t (*write)(struct vfio_device *vdev, const char *buf, size_t count, uint64_t *ppos);
-	/* VFIO_DEVICE_* commands (not VFIO_DEVICE_FEATURE, which the core dispatches). */
+	/* VFIO_DEVICE_* commands (not VFIO_DEVICE_FEATURE, which the core dispatches). The
+	 * eventfds of a VFIO_DEVICE_SET_IRQS are the transport's and valid only during the
+	 * call: keep one with eventfd_ctx_fdget() (<umdev/eventfd.h>), as in the kernel. */
 	long (*ioctl)(struct vfio_device *vdev, unsigned int cmd, unsigned long arg);
 	int (*mmap)(struct vfio_device *vdev, struct vm_area_struct *vma);
 	/* The device is being unregistered while a client has it open: ask the client to
@@ -158,7 +160,7 @@ void vfio_unregister_group_dev(struct vfio_device *vdev);
 /*
  * Pins the @npage contiguous IOVA pages starting at the page that holds @iova, for the
  * access @prot (IOMMU_READ and/or IOMMU_WRITE), and stores their host addresses in @pages
- * (use pages[0] + iova % PAGE_SIZE for the first byte). All or nothing; pins are counted, so
+ * (the first byte is (char *)page_address(pages[0]) + iova % PAGE_SIZE). All or nothing; pins are counted, so
  * a page pinned twice needs two unpins. Returns @npage, or:
  *   -EINVAL  no pages/npage <= 0, device not open or not emulated-IOMMU, no dma_unmap op,
  *            a page outside the client's mappings (or in one being unmapped)
@@ -175,8 +177,9 @@ void vfio_unpin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage);
 /*
  * Copies @len bytes between @data and guest memory at @iova (write: towards the guest),
  * without pinning; the range may span several mappings. 0, or -EINVAL (no data, len 0, not
- * open, IOVA not mapped), -EPERM (mapping lacks the access), -EFAULT; on an error the chunks
- * before it have been copied.
+ * open, IOVA not mapped), -EPERM (mapping lacks the access), -EFAULT (a mapping without
+ * memory here and no transport to reach it), or the transport's error for such a mapping;
+ * on an error the chunks before it have been copied.
  */
 int vfio_dma_rw(struct vfio_device *vdev, dma_addr_t iova, void *data, size_t len, bool write);
 

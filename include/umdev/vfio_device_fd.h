@@ -44,6 +44,11 @@ void vfio_device_close(struct vfio_device *vdev);
 /* True while a client has the device open. */
 bool vfio_device_is_open(struct vfio_device *vdev);
 
+/*
+ * The calls below are the device file's operations: the caller must have the device open
+ * (vfio_device_open()) and must not call them after its vfio_device_close().
+ */
+
 /* Region access at the device-file offset @pos; the driver's return value, or -EINVAL. */
 ssize_t vfio_device_read(struct vfio_device *vdev, void *buf, size_t count, uint64_t pos);
 ssize_t vfio_device_write(struct vfio_device *vdev, const void *buf, size_t count,

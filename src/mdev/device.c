@@ -14,6 +14,7 @@
 #include <umdev/device.h>
 
 #include "mdev/device_private.h"
+#include "util/log_level.h"
 
 void device_initialize(struct device *dev)
 {
@@ -41,6 +42,18 @@ struct device *get_device(struct device *dev)
 	if (dev)
 		__atomic_add_fetch(&dev->refcount, 1, __ATOMIC_RELAXED);
 	return dev;
+}
+
+bool get_device_unless_zero(struct device *dev)
+{
+	unsigned long old = __atomic_load_n(&dev->refcount, __ATOMIC_RELAXED);
+
+	do {
+		if (!old)
+			return false;
+	} while (!__atomic_compare_exchange_n(&dev->refcount, &old, old + 1, true,
+					      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED));
+	return true;
 }
 
 void put_device(struct device *dev)
@@ -95,6 +108,8 @@ void dev_printk(int level, const struct device *dev, const char *fmt, ...)
 	char message[768];
 	va_list ap;
 
+	if (!umdev_log_enabled(level))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);

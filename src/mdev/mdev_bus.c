@@ -51,7 +51,7 @@ static int mdev_bind(struct mdev_device *mdev, struct mdev_driver *drv)
 
 	if (ret)
 		return ret > 0 ? -EINVAL : ret;
-	mdev->driver = drv;
+	__atomic_store_n(&mdev->driver, drv, __ATOMIC_RELEASE);
 	device_set_driver_name(&mdev->dev, drv->name);
 	return 0;
 }
@@ -64,7 +64,7 @@ static void mdev_unbind(struct mdev_device *mdev)
 		return;
 	if (drv->remove)
 		drv->remove(&mdev->dev);
-	mdev->driver = NULL;
+	__atomic_store_n(&mdev->driver, NULL, __ATOMIC_RELEASE);
 	device_set_driver_name(&mdev->dev, NULL);
 }
 

@@ -16,6 +16,7 @@
 
 #include <umdev/log.h>
 
+#include "mdev/device_private.h"
 #include "mdev/mdev_private.h"
 #include "util/uuid.h"
 
@@ -134,11 +135,44 @@ out_unlock:
 	return ret > 0 ? -EINVAL : ret;
 }
 
+pthread_cond_t mdev_attr_idle = PTHREAD_COND_INITIALIZER;
+
+int mdev_attr_enter(struct mdev_device *mdev)
+{
+	int ret = 0;
+
+	pthread_mutex_lock(&mdev_list_lock);
+	if (mdev->state == MDEV_STATE_REMOVING || mdev->state == MDEV_STATE_REMOVED)
+		ret = -ENODEV;
+	else
+		mdev->attr_active++;
+	pthread_mutex_unlock(&mdev_list_lock);
+	return ret;
+}
+
+void mdev_attr_leave(struct mdev_device *mdev)
+{
+	pthread_mutex_lock(&mdev_list_lock);
+	if (!--mdev->attr_active)
+		pthread_cond_broadcast(&mdev_attr_idle);
+	pthread_mutex_unlock(&mdev_list_lock);
+}
+
+/* The state is REMOVING, so no callback enters any more: wait for those inside. */
+static void mdev_attr_drain(struct mdev_device *mdev)
+{
+	pthread_mutex_lock(&mdev_list_lock);
+	while (mdev->attr_active)
+		pthread_cond_wait(&mdev_attr_idle, &mdev_list_lock);
+	pthread_mutex_unlock(&mdev_list_lock);
+}
+
 void mdev_device_remove_common(struct mdev_device *mdev)
 {
 	int ret;
 
 	mdev_bus_del(mdev);
+	mdev_attr_drain(mdev);
 	ret = mdev->parent->ops->remove(mdev);
 	if (ret)
 		dev_err(&mdev->dev, "vendor remove failed: %d", ret);
@@ -193,8 +227,9 @@ int mdev_device_get_by_uuid(const guid_t *uuid, struct mdev_device **ret_mdev)
 	mdev_core_init();
 	pthread_mutex_lock(&mdev_list_lock);
 	mdev = mdev_find_locked(uuid);
-	if (mdev)
-		get_device(&mdev->dev);
+	/* a device whose last reference is gone is being released: it is not there any more */
+	if (mdev && !get_device_unless_zero(&mdev->dev))
+		mdev = NULL;
 	pthread_mutex_unlock(&mdev_list_lock);
 	if (!mdev)
 		return -ENODEV;

@@ -116,6 +116,7 @@ static struct mdev_parent *mdev_parent_find_locked(const struct device *dev, con
 
 int mdev_register_device(struct device *dev, const struct mdev_parent_ops *ops)
 {
+	pthread_rwlockattr_t rwattr;
 	struct mdev_parent *parent;
 	int ret;
 
@@ -130,7 +131,11 @@ int mdev_register_device(struct device *dev, const struct mdev_parent_ops *ops)
 	parent->dev = dev;
 	parent->ops = ops;
 	parent->refcount = 1;
-	pthread_rwlock_init(&parent->unreg_sem, NULL);
+	pthread_rwlockattr_init(&rwattr);
+	/* like the kernel's down_read_trylock(): fails once unregistration is waiting */
+	pthread_rwlockattr_setkind_np(&rwattr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&parent->unreg_sem, &rwattr);
+	pthread_rwlockattr_destroy(&rwattr);
 	list_init(&parent->devices);
 	list_init(&parent->next);
 	ret = mdev_parent_add_types(parent);

@@ -66,8 +66,13 @@ struct mdev_device {
 	bool visible;			/* on the parent's and type's lists (device_add) */
 	struct list_head parent_node;
 	struct list_head type_node;
-	struct mdev_driver *driver;	/* bound bus driver (mdev_drivers_lock) */
+	struct mdev_driver *driver;	/* bound bus driver (written under mdev_drivers_lock,
+					 * read with atomic builtins) */
+	unsigned int attr_active;	/* attribute callbacks running (mdev_list_lock) */
 };
+
+/* Broadcast when a device's attr_active drops to 0 (with mdev_list_lock). */
+extern pthread_cond_t mdev_attr_idle;
 
 #define to_mdev_device(d) container_of(d, struct mdev_device, dev)
 
@@ -93,5 +98,13 @@ int mdev_bus_register_driver(struct mdev_driver *drv);
 
 /* Removes a device whose state the caller has set to REMOVING (parent unreg_sem held). */
 void mdev_device_remove_common(struct mdev_device *mdev);
+
+/*
+ * Brackets a callback into the vendor's attributes of a mediated device: enter fails with
+ * -ENODEV once the device is being removed, and removal waits until every callback that
+ * entered has left, before the vendor's remove() frees what they read.
+ */
+int mdev_attr_enter(struct mdev_device *mdev);
+void mdev_attr_leave(struct mdev_device *mdev);
 
 #endif

@@ -53,17 +53,30 @@ ssize_t mdev_type_attr_store(struct mdev_type *mtype, struct attribute *attr, co
 	return a->store ? a->store(mtype, a, buf, count) : -EIO;
 }
 
+/* Calls a device attribute; for a mediated device, only while it is not being removed. */
+static ssize_t mdev_dev_attr_call(struct device *dev, struct device_attribute *a, char *buf,
+				  const char *in, size_t count)
+{
+	struct mdev_device *mdev = mdev_from_dev(dev);
+	ssize_t ret;
+
+	if (in ? !a->store : !a->show)
+		return -EIO;
+	if (mdev && mdev_attr_enter(mdev))
+		return -ENODEV;
+	ret = in ? a->store(dev, a, in, count) : a->show(dev, a, buf);
+	if (mdev)
+		mdev_attr_leave(mdev);
+	return ret;
+}
+
 ssize_t mdev_dev_attr_show(struct device *dev, struct attribute *attr, char *buf)
 {
-	struct device_attribute *a = to_dev_attr(attr);
-
-	return a->show ? a->show(dev, a, buf) : -EIO;
+	return mdev_dev_attr_call(dev, to_dev_attr(attr), buf, NULL, 0);
 }
 
 ssize_t mdev_dev_attr_store(struct device *dev, struct attribute *attr, const char *buf,
 			    size_t count)
 {
-	struct device_attribute *a = to_dev_attr(attr);
-
-	return a->store ? a->store(dev, a, buf, count) : -EIO;
+	return mdev_dev_attr_call(dev, to_dev_attr(attr), NULL, buf, count);
 }

@@ -121,7 +121,7 @@ static int vfio_mdev_probe(struct device *dev)
 		vfio_put_device(&vm->vdev);
 		return ret;
 	}
-	dev_set_drvdata(dev, vm);
+	__atomic_store_n(&dev->driver_data, vm, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -130,7 +130,7 @@ static void vfio_mdev_remove(struct device *dev)
 	struct vfio_mdev *vm = dev_get_drvdata(dev);
 
 	vfio_unregister_group_dev(&vm->vdev);
-	dev_set_drvdata(dev, NULL);
+	__atomic_store_n(&dev->driver_data, NULL, __ATOMIC_RELEASE);
 	vfio_put_device(&vm->vdev);
 }
 
@@ -142,10 +142,11 @@ struct mdev_driver vfio_mdev_driver = {
 
 struct vfio_device *mdev_vfio_device(struct mdev_device *mdev)
 {
-	struct vfio_mdev *vm;
+	struct vfio_mdev *vm = NULL;
 
-	if (mdev->driver != &vfio_mdev_driver)
-		return NULL;
-	vm = dev_get_drvdata(&mdev->dev);
+	/* no lock: this is called from the parent's callbacks, some of which run while the
+	 * bus lock is held for a binding change */
+	if (__atomic_load_n(&mdev->driver, __ATOMIC_ACQUIRE) == &vfio_mdev_driver)
+		vm = __atomic_load_n(&mdev->dev.driver_data, __ATOMIC_ACQUIRE);
 	return vm ? &vm->vdev : NULL;
 }

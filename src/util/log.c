@@ -9,6 +9,8 @@
 
 #include <umdev/log.h>
 
+#include "util/log_level.h"
+
 /* Guards the three fields below; held only to copy them, never while the handler runs. */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 static umdev_log_fn log_fn;
@@ -22,6 +24,16 @@ void umdev_set_log_handler(umdev_log_fn fn, void *userdata, int max_level)
 	log_userdata = userdata;
 	log_max_level = max_level;
 	pthread_mutex_unlock(&log_lock);
+}
+
+bool umdev_log_enabled(int level)
+{
+	bool enabled;
+
+	pthread_mutex_lock(&log_lock);
+	enabled = log_fn && level <= log_max_level;
+	pthread_mutex_unlock(&log_lock);
+	return enabled;
 }
 
 void umdev_log(int level, const char *fmt, ...)
