@@ -33,7 +33,7 @@
 
 #define NULL_PCI_VENDOR_ID 0x1234 /* the vendor ID QEMU's test devices use */
 #define NULL_PCI_DEVICE_ID 0x6e75
-#define NULL_PCI_CLASS 0xff0000	  /* unassigned class */
+#define NULL_PCI_CLASS 0xff0000u  /* unassigned class */
 
 /* Region index in bits 40 and up of the device-file offset, as in the kernel's samples. */
 #define NULL_OFFSET_SHIFT 40
@@ -49,6 +49,7 @@ struct null_state {
 };
 
 static struct device null_parent;
+static bool null_registered;	  /* init() and exit() are called once each, in turn */
 static atomic_int null_instances; /* devices that exist */
 
 /* ---- PCI config space ---- */
@@ -354,6 +355,8 @@ static int null_init(void)
 {
 	int ret;
 
+	if (null_registered)
+		return -EBUSY;
 	device_initialize(&null_parent);
 	null_parent.class_name = "null";
 	ret = dev_set_name(&null_parent, "null");
@@ -362,6 +365,7 @@ static int null_init(void)
 	ret = mdev_register_device(&null_parent, &null_parent_ops);
 	if (ret)
 		goto err_put;
+	null_registered = true;
 	return 0;
 
 err_put:
@@ -371,8 +375,11 @@ err_put:
 
 static void null_exit(void)
 {
+	if (!null_registered)
+		return;
 	mdev_unregister_device(&null_parent);
 	put_device(&null_parent);
+	null_registered = false;
 }
 
 UMDEV_DRIVER_MODULE(null, null_init, null_exit);

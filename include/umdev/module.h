@@ -33,14 +33,22 @@ struct umdev_driver_module {
 
 #define UMDEV_DRIVER_MODULE_SYMBOL "umdev_driver_module"
 
-#ifdef UMDEV_BUILTIN_DRIVER
-#define UMDEV_DRIVER_MODULE(_name, _init, _exit)                                        \
-	const struct umdev_driver_module umdev_builtin_##_name = { UMDEV_DRIVER_ABI_VERSION, \
-								    #_name, _init, _exit }
+/* A const object at namespace scope is file-local in C++: give it C linkage. */
+#ifdef __cplusplus
+#define UMDEV_DRIVER_MODULE_LINKAGE extern "C"
 #else
-#define UMDEV_DRIVER_MODULE(_name, _init, _exit)                               \
-	__attribute__((visibility("default"))) const struct umdev_driver_module \
-		umdev_driver_module = { UMDEV_DRIVER_ABI_VERSION, #_name, _init, _exit }
+#define UMDEV_DRIVER_MODULE_LINKAGE
+#endif
+
+#ifdef UMDEV_BUILTIN_DRIVER
+#define UMDEV_DRIVER_MODULE(_name, _init, _exit)                                 \
+	UMDEV_DRIVER_MODULE_LINKAGE const struct umdev_driver_module             \
+		umdev_builtin_##_name = { UMDEV_DRIVER_ABI_VERSION, #_name, _init, _exit }
+#else
+#define UMDEV_DRIVER_MODULE(_name, _init, _exit)                                  \
+	UMDEV_DRIVER_MODULE_LINKAGE __attribute__((visibility("default"))) const struct \
+		umdev_driver_module umdev_driver_module = { UMDEV_DRIVER_ABI_VERSION,     \
+							    #_name, _init, _exit }
 #endif
 
 #pragma GCC visibility pop
