@@ -114,6 +114,13 @@ ssize_t mdev_dev_attr_show(struct device *dev, struct attribute *attr, char *buf
 ssize_t mdev_dev_attr_store(struct device *dev, struct attribute *attr, const char *buf,
 			    size_t count);
 
+/* ---- UUIDs in the kernel's text rules ---- */
+
+/* Parses the 36 characters of a UUID (either case); -EINVAL. */
+int mdev_uuid_parse(const char *text, guid_t *uuid);
+/* Writes the canonical lower-case form and a NUL (37 bytes). */
+void mdev_uuid_format(const guid_t *uuid, char out[UUID_STRING_LEN + 1]);
+
 /* ---- change notifications ---- */
 
 /* Events of the mdev notifier chain. */

@@ -30,6 +30,7 @@
 
 #include <umdev/device.h>
 #include <umdev/kernel.h>
+#include <umdev/vfio_uapi_compat.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -105,11 +106,66 @@ struct vfio_device_ops {
 	int (*device_feature)(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
 };
 
+/* ---- migration (VFIO migration v2) ------------------------------------------------------ */
+
+struct vfio_mig_file;
+
+/*
+ * A migration data stream: what the kernel's migration_set_state() returns as a struct file
+ * (its data_fd). A saving stream is read, a resuming stream written; reads return 0 at the
+ * end of the data. ioctl answers VFIO_MIG_GET_PRECOPY_INFO. release frees the driver's part
+ * when the last reference goes.
+ */
+struct vfio_mig_file_ops {
+	ssize_t (*read)(struct vfio_mig_file *file, char *buf, size_t len);
+	ssize_t (*write)(struct vfio_mig_file *file, const char *buf, size_t len);
+	long (*ioctl)(struct vfio_mig_file *file, unsigned int cmd, unsigned long arg);
+	void (*release)(struct vfio_mig_file *file);
+};
+
+struct vfio_mig_file {
+	const struct vfio_mig_file_ops *f_op; /* set by vfio_mig_file_alloc() */
+	void *private_data;		      /* the driver's */
+	unsigned long refcount;		      /* private to the core */
+};
+
+/* A stream with one reference (the caller's), or NULL. */
+struct vfio_mig_file *vfio_mig_file_alloc(const struct vfio_mig_file_ops *ops, void *private_data);
+struct vfio_mig_file *vfio_mig_file_get(struct vfio_mig_file *file);
+/* Drops a reference; the last calls f_op->release and frees. NULL is ignored. */
+void vfio_mig_file_put(struct vfio_mig_file *file);
+
+/*
+ * The migration ops of a device that supports migration (set with migration_flags in init).
+ * migration_set_state() moves the device to @new_state, walking the arcs that
+ * vfio_mig_get_next_state() gives, and returns the stream that the last arc opened (a new
+ * reference for the core, which keeps it as the device's current stream), NULL when the arc
+ * opens none, or ERR_PTR(-errno).
+ */
+struct vfio_migration_ops {
+	struct vfio_mig_file *(*migration_set_state)(struct vfio_device *vdev,
+						     enum vfio_device_mig_state new_state);
+	int (*migration_get_state)(struct vfio_device *vdev, enum vfio_device_mig_state *curr_state);
+	int (*migration_get_data_size)(struct vfio_device *vdev, unsigned long *stop_copy_length);
+};
+
 struct vfio_device {
 	struct device *dev;		    /* core: the device served (for an mdev, the mdev) */
 	const struct vfio_device_ops *ops;  /* core: as given to vfio_alloc_device() */
+	/* driver, in ops->init: VFIO_MIGRATION_* flags and ops, for a device that migrates */
+	uint32_t migration_flags;
+	const struct vfio_migration_ops *mig_ops;
 	struct vfio_device_private *priv;   /* private to the core */
 };
+
+/*
+ * The next state on the way from @cur_fsm to @new_fsm, for a device with the migration
+ * flags of @vdev: the kernel's rules (shortest path, no saving state inside a path, only
+ * states the flags support). 0, or -EINVAL when @new_fsm cannot be reached.
+ */
+int vfio_mig_get_next_state(struct vfio_device *vdev, enum vfio_device_mig_state cur_fsm,
+			    enum vfio_device_mig_state new_fsm,
+			    enum vfio_device_mig_state *next_fsm);
 
 /*
  * Allocates a zeroed driver structure of @size bytes that starts with a struct vfio_device,

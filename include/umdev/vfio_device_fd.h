@@ -64,6 +64,17 @@ long vfio_device_ioctl(struct vfio_device *vdev, unsigned int cmd, void *arg);
 /* Asks the driver which fd and offset back a mmap of the device file. */
 int vfio_device_mmap(struct vfio_device *vdev, struct vm_area_struct *vma);
 
+/*
+ * The device's current migration stream: the one the last VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE
+ * transition opened (the kernel's data_fd; vfio-user's MIG_DATA_READ/MIG_DATA_WRITE). Read
+ * returns the bytes read (0 at the end), write the bytes taken; -EINVAL without a stream or
+ * when it cannot be read or written; the stream's own errors. A later transition that opens
+ * a stream, and the last close of the device, drop the current one.
+ */
+ssize_t vfio_device_mig_read(struct vfio_device *vdev, void *buf, size_t len);
+ssize_t vfio_device_mig_write(struct vfio_device *vdev, const void *buf, size_t len);
+long vfio_device_mig_ioctl(struct vfio_device *vdev, unsigned int cmd, void *arg);
+
 /* Events of the vfio device notifier chain; `data` is the struct vfio_device. */
 enum vfio_device_event {
 	VFIO_DEVICE_EVENT_REGISTERED,	 /* reachable by name now */

@@ -57,7 +57,8 @@ void vfio_dma_space_set_ops(struct vfio_dma_space *space, const struct vfio_dma_
  * (IOMMU_READ and/or IOMMU_WRITE). @fd stays owned by the caller (the space keeps only the
  * memory mapping); @fd -1 adds a mapping without memory here, reached through the space ops.
  * iova, size and fd_offset must be page-aligned. Errors:
- *   -EINVAL  size 0, misaligned, overflowing, bad prot, not a mappable file, or the range is
+ *   -EINVAL  size 0 or above INT64_MAX, misaligned, overflowing, bad prot, not a mappable file,
+ *            or the range is
  *            past the end of the file
  *   -EEXIST  overlaps an existing mapping
  *   -ENOSPC  VFIO_DMA_MAX_MAPPINGS reached

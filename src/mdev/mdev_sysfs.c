@@ -6,6 +6,7 @@
  * these; they know nothing of FUSE.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "mdev/mdev_private.h"
 #include "util/strparse.h"
@@ -36,6 +37,18 @@ ssize_t mdev_device_remove_store(struct mdev_device *mdev, const char *buf, size
 		return (ssize_t)count;
 	ret = mdev_device_remove(mdev);
 	return ret ? ret : (ssize_t)count;
+}
+
+int mdev_uuid_parse(const char *text, guid_t *uuid)
+{
+	if (!text || strnlen(text, UUID_STRING_LEN + 1) != UUID_STRING_LEN)
+		return -EINVAL;
+	return uuid_parse(text, uuid);
+}
+
+void mdev_uuid_format(const guid_t *uuid, char out[UUID_STRING_LEN + 1])
+{
+	uuid_format(uuid, out);
 }
 
 ssize_t mdev_type_attr_show(struct mdev_type *mtype, struct attribute *attr, char *buf)

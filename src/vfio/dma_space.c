@@ -82,7 +82,8 @@ static size_t dma_space_lower_bound(const struct vfio_dma_space *space, dma_addr
 		size_t mid = lo + (hi - lo) / 2;
 		const struct dma_mapping *m = space->maps[mid];
 
-		if (m->iova + m->size <= iova)
+		/* m->iova + m->size may be 2^64: compare with the last byte */
+		if (m->iova + (m->size - 1) < iova)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -145,7 +146,8 @@ int vfio_dma_map(struct vfio_dma_space *space, dma_addr_t iova, uint64_t size, i
 	size_t i;
 	int ret;
 
-	if (!size || !prot || (prot & ~(IOMMU_READ | IOMMU_WRITE)) ||
+	/* a size above INT64_MAX could not be told apart from an error by vfio_dma_unmap() */
+	if (!size || size > (uint64_t)INT64_MAX || !prot || (prot & ~(IOMMU_READ | IOMMU_WRITE)) ||
 	    !IS_ALIGNED(iova, PAGE_SIZE) || !IS_ALIGNED(size, PAGE_SIZE) ||
 	    add_overflows_u64(iova, size - 1, &last))
 		return -EINVAL;
@@ -348,15 +350,16 @@ void dma_space_detach(struct vfio_device *vdev)
 	if (!space)
 		return;
 	left = dma_unpin_all(vdev);
-	if (left)
+	if (left) {
 		umdev_log(UMDEV_LOG_WARNING, "vfio %s: closed with %lu pages still pinned",
 			  dev_name(vdev->dev), left);
+		/* an unmap waiting for these pins holds space->lock: wake it first */
+		dma_space_wake_unmappers(space);
+	}
 	pthread_mutex_lock(&space->lock);
 	dma_gate_close(&p->gate);
 	p->space = NULL;
 	list_del(&p->space_node);
 	dma_gate_open(&p->gate);
 	pthread_mutex_unlock(&space->lock);
-	if (left)
-		dma_space_wake_unmappers(space);
 }

@@ -47,6 +47,19 @@ static void registry_init_locked(void)
 	}
 }
 
+/* A registered device already has @name (caller holds registry_lock). */
+static bool registry_name_taken(const char *name)
+{
+	HMAP_FOR_EACH_WITH_HASH(node, &by_name, hash_string(name)) {
+		if (!strcmp(container_of(node, struct vfio_device_private, name_node)->name, name))
+			return true;
+	}
+	list_for_each_entry(p, &with_match, struct vfio_device_private, match_node)
+		if (!strcmp(p->name, name))
+			return true;
+	return false;
+}
+
 struct vfio_device *_vfio_alloc_device(size_t size, struct device *dev,
 				       const struct vfio_device_ops *ops)
 {
@@ -109,6 +122,7 @@ void vfio_put_device(struct vfio_device *vdev)
 	if (!vdev || __atomic_sub_fetch(&vdev->priv->refcount, 1, __ATOMIC_ACQ_REL))
 		return;
 	priv = vdev->priv;
+	vfio_mig_file_put(priv->mig_file);
 	if (vdev->ops->release)
 		vdev->ops->release(vdev);
 	dma_gate_destroy(&priv->gate);
@@ -140,32 +154,19 @@ static int vfio_register(struct vfio_device *vdev, bool emulated)
 		ret = -EBUSY;
 		goto out_unlock;
 	}
-	if (!vdev->ops->match) {
-		uint64_t hash = hash_string(name);
-
-		HMAP_FOR_EACH_WITH_HASH(node, &by_name, hash) {
-			struct vfio_device_private *other =
-				container_of(node, struct vfio_device_private, name_node);
-
-			if (!strcmp(other->name, name)) {
-				ret = -EEXIST;
-				goto out_unlock;
-			}
-		}
-		priv->name = strdup(name);
-		if (!priv->name) {
-			ret = -ENOMEM;
-			goto out_unlock;
-		}
-		hmap_insert(&by_name, &priv->name_node, hash);
-	} else {
-		priv->name = strdup(name);
-		if (!priv->name) {
-			ret = -ENOMEM;
-			goto out_unlock;
-		}
-		list_add_tail(&priv->match_node, &with_match);
+	if (registry_name_taken(name)) {
+		ret = -EEXIST;
+		goto out_unlock;
 	}
+	priv->name = strdup(name);
+	if (!priv->name) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
+	if (!vdev->ops->match)
+		hmap_insert(&by_name, &priv->name_node, hash_string(name));
+	else
+		list_add_tail(&priv->match_node, &with_match);
 	pthread_mutex_lock(&priv->lock);
 	priv->registered = true;
 	priv->emulated = emulated;

@@ -67,6 +67,7 @@ out_unlock:
 void vfio_device_close(struct vfio_device *vdev)
 {
 	struct vfio_device_private *priv = vdev->priv;
+	struct vfio_mig_file *stream = NULL;
 
 	pthread_mutex_lock(&priv->lock);
 	if (!priv->open_count) {
@@ -80,9 +81,12 @@ void vfio_device_close(struct vfio_device *vdev)
 	if (vdev->ops->unbind_iommufd)
 		vdev->ops->unbind_iommufd(vdev);
 	dma_space_detach(vdev);
+	stream = priv->mig_file; /* the client's migration stream goes with the client */
+	priv->mig_file = NULL;
 	pthread_cond_broadcast(&priv->closed);
 out_unlock:
 	pthread_mutex_unlock(&priv->lock);
+	vfio_mig_file_put(stream);
 }
 
 bool vfio_device_is_open(struct vfio_device *vdev)

@@ -2,8 +2,8 @@
 /*
  * VFIO_DEVICE_FEATURE, dispatched by the core as the kernel's vfio_main does: the header is
  * validated here, features the core owns are answered here, and the rest go to the driver's
- * device_feature op. The migration and dirty-logging features need migration and logging
- * ops, which no driver has yet: they answer -ENOTTY as for a kernel driver without them.
+ * device_feature op. The migration features are answered for devices with migration ops
+ * (vfio_migration.c).
  */
 #include <errno.h>
 
@@ -29,6 +29,9 @@ long vfio_ioctl_device_feature(struct vfio_device *vdev, struct vfio_device_feat
 	switch (flags & VFIO_DEVICE_FEATURE_MASK) {
 	case VFIO_DEVICE_FEATURE_MIGRATION:
 	case VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE:
+	case VFIO_DEVICE_FEATURE_MIG_DATA_SIZE:
+		return vfio_migration_feature(vdev, flags, feature->data,
+					      feature->argsz - FEATURE_MINSZ);
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:

@@ -36,6 +36,8 @@ struct vfio_device_private {
 	struct hmap_node name_node;	/* devices without a match op, by name */
 	struct list_head match_node;	/* devices with a match op */
 
+	struct vfio_mig_file *mig_file; /* current migration stream (lock) */
+
 	struct dma_gate gate;
 	struct list_head space_node;	/* in space->devices; guarded by space->lock */
 
@@ -91,6 +93,11 @@ unsigned long dma_unpin_all(struct vfio_device *vdev);
 bool dma_device_pins_mapping(struct vfio_device *vdev, const struct dma_mapping *mapping);
 /* Wakes unmappers waiting for pins of @space to go. */
 void dma_space_wake_unmappers(struct vfio_dma_space *space);
+
+/* The migration features (vfio_migration.c); -ENOTTY for a device without mig_ops. */
+int vfio_migration_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
+/* Sets the current migration stream, taking over the reference (NULL drops it). */
+void vfio_device_set_mig_file(struct vfio_device *vdev, struct vfio_mig_file *file);
 
 /* The VFIO_DEVICE_FEATURE dispatcher of the core. */
 long vfio_ioctl_device_feature(struct vfio_device *vdev, struct vfio_device_feature *feature);

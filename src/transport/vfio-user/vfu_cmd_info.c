@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The information commands: DEVICE_GET_INFO, DEVICE_GET_REGION_INFO (with capabilities, the
+ * argsz retry protocol and the fd of mmappable regions), DEVICE_GET_REGION_IO_FDS and
+ * DEVICE_GET_IRQ_INFO. Each asks the driver with the kernel's ioctl and structures, and
+ * replies with exactly the payload the specification gives the command.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <umdev/log.h>
+
+#include "transport/vfio-user/vfu_private.h"
+
+int vfu_cmd_get_info(struct vfu_conn *conn, struct vfu_msg *msg)
+{
+	struct vfio_device_info info = { .argsz = sizeof(info) };
+	struct vfu_device_info req, rep;
+	long ret;
+
+	memcpy(&req, msg->payload, sizeof(req));
+	if (req.argsz < sizeof(rep))
+		return -EINVAL;
+	ret = vfio_device_ioctl(conn->srv->vdev, VFIO_DEVICE_GET_INFO, &info);
+	if (ret)
+		return (int)ret;
+	rep.argsz = sizeof(rep);
+	rep.flags = info.flags & ~VFIO_DEVICE_FLAGS_CAPS; /* no device capabilities travel */
+	rep.num_regions = info.num_regions;
+	rep.num_irqs = info.num_irqs;
+	return vfu_reply(conn, msg, &rep, sizeof(rep), NULL, 0, NULL, 0);
+}
+
+/* Asks the driver which fd backs the mmappable region; -1 if it gives none. */
+static int region_mmap_fd(struct vfu_conn *conn, const struct vfio_region_info *info,
+			  uint64_t *fd_offset)
+{
+	struct vm_area_struct vma = {
+		.vm_end = (unsigned long)info->size,
+		.vm_pgoff = (unsigned long)(info->offset >> PAGE_SHIFT),
+		.vm_flags = VM_SHARED | ((info->flags & VFIO_REGION_INFO_FLAG_READ) ? VM_READ : 0) |
+			    ((info->flags & VFIO_REGION_INFO_FLAG_WRITE) ? VM_WRITE : 0),
+	};
+	int ret = vfio_device_mmap(conn->srv->vdev, &vma);
+
+	if (ret || vma.vm_fd < 0) {
+		umdev_log(UMDEV_LOG_WARNING,
+			  "vfio-user %s: region %u is mmappable but the driver gives no fd (%d)",
+			  conn->srv->path, info->index, ret);
+		return -1;
+	}
+	*fd_offset = vma.vm_fd_offset;
+	return vma.vm_fd;
+}
+
+int vfu_cmd_get_region_info(struct vfu_conn *conn, struct vfu_msg *msg)
+{
+	const size_t minsz = sizeof(struct vfu_region_info);
+	struct vfu_region_info req;
+	struct vfio_region_info *info;
+	size_t bufsz, len;
+	uint64_t fd_offset = 0;
+	int fd = -1;
+	long ret;
+
+	memcpy(&req, msg->payload, sizeof(req));
+	if (req.argsz < minsz || req.index >= conn->num_regions)
+		return -EINVAL;
+	bufsz = req.argsz < VFU_MAX_ARGSZ ? req.argsz : VFU_MAX_ARGSZ;
+	info = calloc(1, bufsz);
+	if (!info)
+		return -ENOMEM;
+	info->argsz = (uint32_t)bufsz;
+	info->index = req.index;
+	ret = vfio_device_ioctl(conn->srv->vdev, VFIO_DEVICE_GET_REGION_INFO, info);
+	if (ret)
+		goto out;
+	if (info->index != req.index) {
+		ret = -EIO;
+		goto out;
+	}
+
+	/* the payload: the structure alone, or with its capabilities when they fit */
+	if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS) || !info->cap_offset) {
+		if (info->flags & VFIO_REGION_INFO_FLAG_CAPS && info->argsz > bufsz) {
+			len = minsz; /* too small: tell the size, the client asks again */
+		} else {
+			info->flags &= ~VFIO_REGION_INFO_FLAG_CAPS;
+			info->argsz = (uint32_t)minsz;
+			len = minsz;
+		}
+		info->cap_offset = 0;
+	} else {
+		if (info->argsz > bufsz || info->argsz < minsz || info->cap_offset < minsz ||
+		    info->cap_offset >= info->argsz) {
+			ret = -EIO; /* a driver that describes what it did not write */
+			goto out;
+		}
+		len = info->argsz;
+	}
+
+	conn->regions[req.index].known = true;
+	conn->regions[req.index].flags = info->flags;
+	conn->regions[req.index].size = info->size;
+	conn->regions[req.index].offset = info->offset;
+
+	if (info->flags & VFIO_REGION_INFO_FLAG_MMAP) {
+		fd = region_mmap_fd(conn, info, &fd_offset);
+		if (fd < 0)
+			info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
+	}
+	/* the client mmaps the fd at `offset` (plus a sparse area's offset) */
+	info->offset = fd >= 0 ? fd_offset : 0;
+	ret = vfu_reply(conn, msg, info, len, NULL, 0, fd >= 0 ? &fd : NULL, fd >= 0 ? 1 : 0);
+out:
+	free(info);
+	return (int)ret;
+}
+
+int vfu_cmd_get_region_io_fds(struct vfu_conn *conn, struct vfu_msg *msg)
+{
+	struct vfu_region_io_fds req, rep;
+
+	memcpy(&req, msg->payload, sizeof(req));
+	if (req.argsz < sizeof(rep) || req.flags || req.count || req.index >= conn->num_regions)
+		return -EINVAL;
+	/* no driver offers ioeventfds yet: an empty list, no fds */
+	rep.argsz = sizeof(rep);
+	rep.flags = 0;
+	rep.index = req.index;
+	rep.count = 0;
+	return vfu_reply(conn, msg, &rep, sizeof(rep), NULL, 0, NULL, 0);
+}
+
+int vfu_cmd_get_irq_info(struct vfu_conn *conn, struct vfu_msg *msg)
+{
+	struct vfio_irq_info info = { .argsz = sizeof(info) };
+	struct vfu_irq_info req, rep;
+	long ret;
+
+	memcpy(&req, msg->payload, sizeof(req));
+	if (req.argsz < sizeof(rep) || req.index >= conn->num_irqs)
+		return -EINVAL;
+	info.index = req.index;
+	ret = vfio_device_ioctl(conn->srv->vdev, VFIO_DEVICE_GET_IRQ_INFO, &info);
+	if (ret)
+		return (int)ret;
+	rep.argsz = sizeof(rep);
+	rep.flags = info.flags;
+	rep.index = req.index;
+	rep.count = info.count;
+	return vfu_reply(conn, msg, &rep, sizeof(rep), NULL, 0, NULL, 0);
+}
