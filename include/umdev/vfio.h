@@ -160,8 +160,10 @@ struct vfio_device {
 
 /*
  * The next state on the way from @cur_fsm to @new_fsm, for a device with the migration
- * flags of @vdev: the kernel's rules (shortest path, no saving state inside a path, only
- * states the flags support). 0, or -EINVAL when @new_fsm cannot be reached.
+ * flags of @vdev: the kernel's rules (shortest path; no saving state inside a path, except on
+ * one that stays in the saving group, as PRE_COPY -> PRE_COPY_P2P -> STOP_COPY; only states
+ * the flags support, each needing STOP_COPY; STOP_COPY -> PRE_COPY(_P2P) blocked). 0, or
+ * -EINVAL when @new_fsm cannot be reached.
  */
 int vfio_mig_get_next_state(struct vfio_device *vdev, enum vfio_device_mig_state cur_fsm,
 			    enum vfio_device_mig_state new_fsm,
@@ -195,7 +197,8 @@ void vfio_put_device(struct vfio_device *vdev);
 
 /*
  * Makes the device reachable by clients. A device registered as an emulated-IOMMU device
- * may use the DMA translation API; one registered with vfio_register_group_dev() may not.
+ * may use the DMA translation API, and the core answers DMA logging for it
+ * (<umdev/vfio_device_fd.h>); one registered with vfio_register_group_dev() may not.
  * -EINVAL without a name, -EBUSY if registered already, -EEXIST if the name is taken.
  */
 int vfio_register_group_dev(struct vfio_device *vdev);

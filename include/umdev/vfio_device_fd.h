@@ -58,6 +58,28 @@ ssize_t vfio_device_write(struct vfio_device *vdev, const void *buf, size_t coun
  * A VFIO_DEVICE_* command. @arg points at the command's structure, in a buffer of at least
  * its argsz bytes. VFIO_DEVICE_FEATURE is handled by the core (and passed on to the driver's
  * device_feature for features the core does not know); others go to the driver's ioctl.
+ *
+ * DMA logging (VFIO_DEVICE_FEATURE_DMA_LOGGING_START, _STOP, _REPORT) is implemented by the
+ * core for every device registered with vfio_register_emulated_iommu_dev(), without driver
+ * code: the core sees each write the device makes to guest memory (vfio_dma_rw() with
+ * write, and pages pinned with IOMMU_WRITE). Other devices answer -ENOTTY. The `ranges` of
+ * START and the `bitmap` of REPORT are addresses in this process.
+ *   START (SET, PROBE): page_size a power of two; the core tracks at max(page_size,
+ *     PAGE_SIZE) and writes that back into page_size. 1 to 256 ranges (the kernel's
+ *     LOG_MAX_RANGES), each non-empty, aligned to page_size, disjoint. -EINVAL (also when
+ *     no DMA space is bound), -E2BIG (more than 256 ranges, or bitmaps of more than 64 MiB
+ *     together: ask for a bigger page_size), -EOVERFLOW (a range reaching past the end of
+ *     the IOVA space), -EFAULT (ranges is 0), -EBUSY (logging already on). Only writes
+ *     inside the ranges are logged.
+ *   STOP (SET): ends logging; 0 also when it is off. The device's last close ends it too.
+ *   REPORT (GET): page_size a power of two >= PAGE_SIZE, [iova, iova+length) non-empty,
+ *     inside the logged ranges, logging on; -EINVAL otherwise, -EOVERFLOW if the range wraps,
+ *     -EFAULT if bitmap is 0.
+ *     Sets (never clears) bit i of the u64 words at `bitmap` when the i-th page_size unit of
+ *     the range holds bytes written since START or since they were last reported, or a page
+ *     pinned for writing now; a tracking unit bigger than page_size sets all its units.
+ *     Reported units are cleared, but a tracking unit that reaches outside the range stays
+ *     marked. `bitmap` must hold DIV_ROUND_UP(DIV_ROUND_UP(length, page_size), 64) words.
  */
 long vfio_device_ioctl(struct vfio_device *vdev, unsigned int cmd, void *arg);
 

@@ -30,7 +30,9 @@ extern "C" {
 struct vfio_user_server;
 
 struct vfio_user_server_config {
-	const char *socket_path;	/* created; an existing socket file there is replaced */
+	const char *socket_path;	/* created; an existing socket file there is replaced;
+					 * NULL: no listening socket, clients come through
+					 * vfio_user_server_add_client() */
 	struct umdev_workers *workers;
 	uid_t owner;			/* (uid_t)-1: the process's */
 	gid_t group;			/* (gid_t)-1: none, mode 0600; else mode 0660 */
@@ -47,11 +49,18 @@ struct vfio_user_server_stats {
 
 /*
  * Starts serving @vdev (a registered vfio device; the server takes a reference) at
- * cfg->socket_path. -EINVAL (no path, path too long for a socket), -errno of socket, bind,
- * chown or chmod.
+ * cfg->socket_path. -EINVAL (no workers), -ENAMETOOLONG, -EEXIST (a file that is not a
+ * socket is in the way), -errno of socket, bind, chown or chmod.
  */
 int vfio_user_server_create(struct vfio_device *vdev, const struct vfio_user_server_config *cfg,
 			    struct vfio_user_server **ret_server);
+
+/*
+ * Serves a client on an already-connected stream socket @fd (taken over, even on error),
+ * with the same rules as one that connected: refused with EBUSY when a client is there.
+ * For launchers that hand one end of a socketpair to a VMM, and for tests. 0 or -errno.
+ */
+int vfio_user_server_add_client(struct vfio_user_server *server, int fd);
 
 /* Disconnects the client (closing the device), closes and unlinks the socket, frees.
  * NULL is ignored. Must not be called from a callback of the server's own worker. */

@@ -5,7 +5,8 @@
  * A pin is a counted reference of one device on one IOVA page; while a page is pinned its
  * mapping stays in place (an unmap waits, see dma_space.c), so the host address handed out
  * stays valid. Pins are recorded per device in a hash by page number, and each mapping counts
- * the distinct pages pinned in it.
+ * the distinct pages pinned in it. While DMA logging is on, a pin for writing counts as a
+ * write of its pages when it is taken and when it is dropped (vfio_dirty.c).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,13 +45,25 @@ static bool dma_pin_put(struct vfio_device_private *p, uint64_t pfn)
 	return wake;
 }
 
+/* Records a write of @pfn for DMA logging if it is pinned for writing (caller holds
+ * pin_lock, inside the gate). */
+static void dma_pin_mark_written(struct vfio_device_private *p, uint64_t pfn)
+{
+	struct dma_pin *pin = dma_pin_find(p, pfn);
+
+	if (pin && pin->write)
+		vfio_dirty_mark(p->dirty, pfn << PAGE_SHIFT, PAGE_SIZE);
+}
+
 /* Takes one reference on @pfn in @m (caller holds pin_lock); -ENOMEM. */
-static int dma_pin_get(struct vfio_device_private *p, uint64_t pfn, struct dma_mapping *m)
+static int dma_pin_get(struct vfio_device_private *p, uint64_t pfn, struct dma_mapping *m,
+		       bool write)
 {
 	struct dma_pin *pin = dma_pin_find(p, pfn);
 
 	if (pin) {
 		pin->refs++;
+		pin->write |= write;
 		return 0;
 	}
 	pin = calloc(1, sizeof(*pin));
@@ -59,6 +72,7 @@ static int dma_pin_get(struct vfio_device_private *p, uint64_t pfn, struct dma_m
 	pin->pfn = pfn;
 	pin->refs = 1;
 	pin->mapping = m;
+	pin->write = write;
 	hmap_insert(&p->pins, &pin->node, hash_u64(pfn));
 	atomic_fetch_add(&m->pinned, 1);
 	return 0;
@@ -92,6 +106,7 @@ int vfio_pin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage, int pro
 	struct vfio_device_private *p;
 	struct vfio_dma_space *space;
 	struct dma_mapping *m = NULL;
+	struct dma_reader *slot;
 	uint64_t last;
 	int i, ret;
 
@@ -106,7 +121,7 @@ int vfio_pin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage, int pro
 		return -EINVAL;
 
 	p = vdev->priv;
-	dma_gate_enter(&p->gate);
+	slot = dma_gate_enter(&p->gate);
 	space = p->space;
 	if (!space || !p->emulated) {
 		ret = -EINVAL;
@@ -122,7 +137,7 @@ int vfio_pin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage, int pro
 
 		if (!m || addr - m->iova >= m->size)
 			m = dma_space_find(space, addr);
-		ret = dma_pin_get(p, addr >> PAGE_SHIFT, m);
+		ret = dma_pin_get(p, addr >> PAGE_SHIFT, m, prot & IOMMU_WRITE);
 		if (ret)
 			break;
 	}
@@ -133,9 +148,12 @@ int vfio_pin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage, int pro
 			dma_pin_put(p, (iova >> PAGE_SHIFT) + (uint64_t)i);
 	}
 	pthread_mutex_unlock(&p->pin_lock);
+	/* the device may write these pages from now on: DMA logging counts them written */
+	if (!ret && (prot & IOMMU_WRITE) && unlikely(p->dirty))
+		vfio_dirty_mark(p->dirty, iova, (uint64_t)npage * PAGE_SIZE);
 
 out_leave:
-	dma_gate_leave(&p->gate);
+	dma_gate_leave(&p->gate, slot);
 	if (ret) {
 		memset(pages, 0, (size_t)npage * sizeof(*pages));
 		return ret;
@@ -146,6 +164,7 @@ out_leave:
 void vfio_unpin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage)
 {
 	struct vfio_device_private *p;
+	struct dma_reader *slot;
 	bool wake = false;
 
 	if (!vdev || npage <= 0 || npage > VFIO_PIN_PAGES_MAX_ENTRIES) {
@@ -154,14 +173,20 @@ void vfio_unpin_pages(struct vfio_device *vdev, dma_addr_t iova, int npage)
 	}
 	p = vdev->priv;
 	iova &= PAGE_MASK;
-	dma_gate_enter(&p->gate);
+	slot = dma_gate_enter(&p->gate);
 	pthread_mutex_lock(&p->pin_lock);
-	for (int i = 0; i < npage; i++)
-		wake |= dma_pin_put(p, (iova >> PAGE_SHIFT) + (uint64_t)i);
+	for (int i = 0; i < npage; i++) {
+		uint64_t pfn = (iova >> PAGE_SHIFT) + (uint64_t)i;
+
+		/* a page pinned for writing may have been written until now */
+		if (unlikely(p->dirty))
+			dma_pin_mark_written(p, pfn);
+		wake |= dma_pin_put(p, pfn);
+	}
 	pthread_mutex_unlock(&p->pin_lock);
 	if (wake && p->space)
 		dma_space_wake_unmappers(p->space);
-	dma_gate_leave(&p->gate);
+	dma_gate_leave(&p->gate, slot);
 }
 
 unsigned long dma_unpin_all(struct vfio_device *vdev)
@@ -170,6 +195,8 @@ unsigned long dma_unpin_all(struct vfio_device *vdev)
 	unsigned long pages = 0;
 	struct hmap_node *node;
 
+	/* DMA logging ends with the client, at the last close */
+	vfio_dirty_stop_locked(vdev);
 	pthread_mutex_lock(&p->pin_lock);
 	while ((node = hmap_first(&p->pins))) {
 		struct dma_pin *pin = container_of(node, struct dma_pin, node);

@@ -73,33 +73,6 @@ size_t vfio_dma_space_count(struct vfio_dma_space *space)
 	return n;
 }
 
-/* Index of the first mapping whose end lies above @iova (nmaps if none). */
-static size_t dma_space_lower_bound(const struct vfio_dma_space *space, dma_addr_t iova)
-{
-	size_t lo = 0, hi = space->nmaps;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		const struct dma_mapping *m = space->maps[mid];
-
-		/* m->iova + m->size may be 2^64: compare with the last byte */
-		if (m->iova + (m->size - 1) < iova)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-struct dma_mapping *dma_space_find(const struct vfio_dma_space *space, dma_addr_t iova)
-{
-	size_t i = dma_space_lower_bound(space, iova);
-
-	if (i < space->nmaps && space->maps[i]->iova <= iova)
-		return space->maps[i];
-	return NULL;
-}
-
 /* Closes the gates of every bound device (caller holds space->lock). */
 static void dma_space_close_gates(struct vfio_dma_space *space)
 {

@@ -3,7 +3,7 @@
  * VFIO_DEVICE_FEATURE, dispatched by the core as the kernel's vfio_main does: the header is
  * validated here, features the core owns are answered here, and the rest go to the driver's
  * device_feature op. The migration features are answered for devices with migration ops
- * (vfio_migration.c).
+ * (vfio_migration.c), DMA logging for emulated-IOMMU devices (vfio_dirty.c).
  */
 #include <errno.h>
 
@@ -35,7 +35,8 @@ long vfio_ioctl_device_feature(struct vfio_device *vdev, struct vfio_device_feat
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_START:
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_STOP:
 	case VFIO_DEVICE_FEATURE_DMA_LOGGING_REPORT:
-		return -ENOTTY;
+		return vfio_dirty_feature(vdev, flags, feature->data,
+					  feature->argsz - FEATURE_MINSZ);
 	default:
 		if (!vdev->ops->device_feature)
 			return -EINVAL;

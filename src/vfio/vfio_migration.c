@@ -106,26 +106,39 @@ long vfio_device_mig_ioctl(struct vfio_device *vdev, unsigned int cmd, void *arg
 
 #define MIG_NSTATES (UMDEV_VFIO_DEVICE_STATE_MAX + 1)
 
+/* The migration flags a state needs, as the kernel's state_flags_table: every state needs
+ * STOP_COPY, and the optional ones their features too. */
 static bool state_supported(uint32_t flags, unsigned int s)
 {
+	uint32_t need;
+
 	switch (s) {
 	case VFIO_DEVICE_STATE_STOP:
 	case VFIO_DEVICE_STATE_RUNNING:
 	case VFIO_DEVICE_STATE_STOP_COPY:
 	case VFIO_DEVICE_STATE_RESUMING:
-		return flags & VFIO_MIGRATION_STOP_COPY;
+		need = VFIO_MIGRATION_STOP_COPY;
+		break;
 	case VFIO_DEVICE_STATE_RUNNING_P2P:
-		return flags & VFIO_MIGRATION_P2P;
+		need = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P;
+		break;
 	case VFIO_DEVICE_STATE_PRE_COPY:
-		return flags & VFIO_MIGRATION_PRE_COPY;
+		need = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_PRE_COPY;
+		break;
 	case VFIO_DEVICE_STATE_PRE_COPY_P2P:
-		return (flags & VFIO_MIGRATION_PRE_COPY) && (flags & VFIO_MIGRATION_P2P);
+		need = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P | VFIO_MIGRATION_PRE_COPY;
+		break;
 	default:
-		return false;
+		return false; /* ERROR, and values beyond the last state */
 	}
+	return (flags & need) == need;
 }
 
-/* The saving states may begin or end a path, never lie inside one. */
+/*
+ * The saving group. A path may not stop in one of these on its way between other states; it
+ * may only cross them when it runs from a saving state to a saving state without leaving the
+ * group (the kernel's PRE_COPY -> PRE_COPY_P2P -> STOP_COPY).
+ */
 static bool state_is_saving(unsigned int s)
 {
 	return s == VFIO_DEVICE_STATE_STOP_COPY || s == VFIO_DEVICE_STATE_PRE_COPY ||
@@ -171,14 +184,21 @@ int vfio_mig_get_next_state(struct vfio_device *vdev, enum vfio_device_mig_state
 	bool seen[MIG_NSTATES] = { false };
 	uint32_t flags = vdev->migration_flags;
 	unsigned int head = 0, tail = 0;
+	bool in_group;
 
-	if (cur >= MIG_NSTATES || target >= MIG_NSTATES || !state_supported(flags, cur) ||
-	    !state_supported(flags, target))
+	if (!state_supported(flags, cur) || !state_supported(flags, target))
 		return -EINVAL;
 	if (cur == target) {
 		*next_fsm = new_fsm;
 		return 0;
 	}
+	/* a stream that STOP_COPY has finished cannot go back to pre-copy (blocked, as in the
+	 * kernel, although STOP_COPY -> STOP -> ... -> PRE_COPY has no saving state inside) */
+	if (cur == VFIO_DEVICE_STATE_STOP_COPY &&
+	    (target == VFIO_DEVICE_STATE_PRE_COPY || target == VFIO_DEVICE_STATE_PRE_COPY_P2P))
+		return -EINVAL;
+	in_group = state_is_saving(cur) && state_is_saving(target);
+
 	/* breadth first: the first arc of a shortest path */
 	seen[cur] = true;
 	queue[tail++] = cur;
@@ -188,7 +208,9 @@ int vfio_mig_get_next_state(struct vfio_device *vdev, enum vfio_device_mig_state
 		for (unsigned int t = 0; t < MIG_NSTATES; t++) {
 			if (seen[t] || !arc_exists(flags, s, t))
 				continue;
-			if (t != target && state_is_saving(t))
+			/* a saving state inside the path: only on a path within the group (a
+			 * saving @s was itself reached within the group) */
+			if (t != target && state_is_saving(t) && !(in_group && state_is_saving(s)))
 				continue;
 			seen[t] = true;
 			first_step[t] = s == cur ? t : first_step[s];
@@ -228,25 +250,27 @@ static int feature_mig_device_state(struct vfio_device *vdev, uint32_t flags, vo
 	if (ret != 1)
 		return ret;
 	memcpy(&mig, arg, sizeof(mig));
+	ret = 0;
 	if (flags & VFIO_DEVICE_FEATURE_GET) {
 		ret = vdev->mig_ops->migration_get_state(vdev, &state);
 		if (ret)
 			return ret;
 		mig.device_state = (uint32_t)state;
+	} else if (mig.device_state > UMDEV_VFIO_DEVICE_STATE_MAX) {
+		ret = -EINVAL;
 	} else {
-		if (mig.device_state > UMDEV_VFIO_DEVICE_STATE_MAX)
-			return -EINVAL;
 		file = vdev->mig_ops->migration_set_state(
 			vdev, (enum vfio_device_mig_state)mig.device_state);
 		if (IS_ERR(file))
-			return (int)PTR_ERR(file);
-		if (file)
+			ret = (int)PTR_ERR(file);
+		else if (file)
 			vfio_device_set_mig_file(vdev, file);
 	}
-	/* no fd: the stream is reached through vfio_device_mig_read/write */
+	/* no fd: the stream is reached through vfio_device_mig_read/write. As the kernel, a
+	 * failed SET also answers data_fd -1. */
 	mig.data_fd = -1;
 	memcpy(arg, &mig, sizeof(mig));
-	return 0;
+	return ret;
 }
 
 static int feature_mig_data_size(struct vfio_device *vdev, uint32_t flags, void *arg,

@@ -43,6 +43,10 @@ struct vfio_device_private {
 
 	pthread_mutex_t pin_lock;	/* guards pins */
 	struct hmap pins;		/* struct dma_pin by IOVA page number */
+
+	/* DMA logging (vfio_dirty.c), NULL while off. Set and cleared with `lock` held and the
+	 * gate closed; read inside the gate (the marking hooks) or under `lock` (the features). */
+	struct vfio_dirty_log *dirty;
 };
 
 /* One pinned IOVA page of one device. */
@@ -51,6 +55,7 @@ struct dma_pin {
 	uint64_t pfn;		     /* iova >> PAGE_SHIFT */
 	unsigned int refs;	     /* vfio_pin_pages() calls that pinned it */
 	struct dma_mapping *mapping; /* that holds the page */
+	bool write;		     /* one of those calls asked for IOMMU_WRITE */
 };
 
 /* One mapping of a DMA address space. */
@@ -84,10 +89,37 @@ void dma_space_attach(struct vfio_dma_space *space, struct vfio_device *vdev);
 /* Unbinds the device's space, dropping pins that the driver left behind. */
 void dma_space_detach(struct vfio_device *vdev);
 
-/* Looks up the mapping holding @iova; inside the gate of a bound device. NULL if none. */
-struct dma_mapping *dma_space_find(const struct vfio_dma_space *space, dma_addr_t iova);
+/* Index of the first mapping whose last byte is at or above @iova (nmaps if none). */
+static inline size_t dma_space_lower_bound(const struct vfio_dma_space *space, dma_addr_t iova)
+{
+	size_t lo = 0, hi = space->nmaps;
 
-/* Drops every pin of @vdev (at close); returns how many pages were still pinned. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct dma_mapping *m = space->maps[mid];
+
+		/* m->iova + m->size may be 2^64: compare with the last byte */
+		if (m->iova + (m->size - 1) < iova)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Looks up the mapping holding @iova; inside the gate of a bound device. NULL if none. */
+static inline struct dma_mapping *dma_space_find(const struct vfio_dma_space *space,
+						 dma_addr_t iova)
+{
+	size_t i = dma_space_lower_bound(space, iova);
+
+	if (i < space->nmaps && space->maps[i]->iova <= iova)
+		return space->maps[i];
+	return NULL;
+}
+
+/* Drops every pin of @vdev (at close, with the device's lock held) and ends its DMA logging;
+ * returns how many pages were still pinned. */
 unsigned long dma_unpin_all(struct vfio_device *vdev);
 /* True when @vdev has a page pinned inside @mapping (caller holds no pin_lock). */
 bool dma_device_pins_mapping(struct vfio_device *vdev, const struct dma_mapping *mapping);
@@ -98,6 +130,23 @@ void dma_space_wake_unmappers(struct vfio_dma_space *space);
 int vfio_migration_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
 /* Sets the current migration stream, taking over the reference (NULL drops it). */
 void vfio_device_set_mig_file(struct vfio_device *vdev, struct vfio_mig_file *file);
+
+/* ---- DMA logging (vfio_dirty.c) ---- */
+
+struct vfio_dirty_log;
+
+/* Most ranges one DMA_LOGGING_START may log: the kernel's LOG_MAX_RANGES (the ranges that fit
+ * in one page). */
+#define VFIO_DIRTY_MAX_RANGES (PAGE_SIZE / sizeof(struct vfio_device_feature_dma_logging_range))
+/* Most memory the bitmaps of one START may take together (-E2BIG beyond). */
+#define VFIO_DIRTY_MAX_BITMAP_BYTES ((uint64_t)64 << 20)
+
+/* DMA_LOGGING_START, _STOP and _REPORT; -ENOTTY for a device that is not emulated-IOMMU. */
+int vfio_dirty_feature(struct vfio_device *vdev, uint32_t flags, void *arg, size_t argsz);
+/* Records a device write of [iova, iova+len) (inside the gate, @log = the device's dirty). */
+void vfio_dirty_mark(struct vfio_dirty_log *log, dma_addr_t iova, uint64_t len);
+/* Ends DMA logging of @vdev if it is on (caller holds the device's lock). */
+void vfio_dirty_stop_locked(struct vfio_device *vdev);
 
 /* The VFIO_DEVICE_FEATURE dispatcher of the core. */
 long vfio_ioctl_device_feature(struct vfio_device *vdev, struct vfio_device_feature *feature);

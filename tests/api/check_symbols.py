@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""libumdev exports exactly the public API (DESIGN.md section 5).
+"""A library exports exactly its public API (DESIGN.md section 5).
 
-Three sets must be equal: the symbols that `nm -D --defined-only` finds in the built
-libumdev.so, the functions declared (not defined inline) in include/umdev/*.h, as the C
-compiler lists them with -aux-info, and the names of the global section of src/libumdev.map.
-Each difference is reported by name. Every exported symbol must also be a function carrying
-the map's version node. Prints TAP.
+Three sets must be equal: the symbols that `nm -D --defined-only` finds in the built library,
+the functions declared (not defined inline) in its headers of include/umdev/, as the C compiler
+lists them with -aux-info, and the names of the global section of its version script. Each
+difference is reported by name. Every exported symbol must also be a function carrying the
+map's version node. Prints TAP.
+
+A library's headers are all of include/umdev/*.h but those given with --exclude (libumdev:
+every header but client.h), or only those given with --only (libumdev-client: client.h).
 
   check_symbols.py --cc='CC...' --lib=libumdev.so --map=libumdev.map --include=DIR
+                   [--exclude=client.h ...] [--only=client.h ...]
 """
 import argparse
 import os
@@ -52,9 +56,8 @@ def exported(lib):
     return syms
 
 
-def declared(cc, include):
-    """{name: header} of the functions declared by the public headers (gcc -aux-info)."""
-    headers = sorted(h for h in os.listdir(os.path.join(include, "umdev")) if h.endswith(".h"))
+def declared(cc, include, headers):
+    """{name: header} of the functions declared by @headers of include/umdev (gcc -aux-info)."""
     umdev_dir = os.path.realpath(os.path.join(include, "umdev")) + os.sep
     with tempfile.TemporaryDirectory(prefix="umdev-symbols-") as tmp:
         src = os.path.join(tmp, "all.c")
@@ -74,6 +77,8 @@ def declared(cc, include):
             continue
         path, flags, decl = m.group(1), m.group(3), m.group(4)
         if not os.path.realpath(path).startswith(umdev_dir):
+            continue
+        if os.path.basename(path) not in headers:  # included by one of them, not its own
             continue
         if "F" in flags or decl.startswith("static"):  # inline definitions are not exported
             continue
@@ -111,29 +116,40 @@ def main():
     ap.add_argument("--lib", required=True)
     ap.add_argument("--map", required=True)
     ap.add_argument("--include", required=True)
+    ap.add_argument("--exclude", action="append", default=[])
+    ap.add_argument("--only", action="append", default=[])
     args = ap.parse_args()
     tap = Tap()
+    lib = os.path.basename(args.lib).split(".so")[0] + ".so"
+    mapname = os.path.basename(args.map)
+    headers = sorted(h for h in os.listdir(os.path.join(args.include, "umdev"))
+                     if h.endswith(".h") and h not in args.exclude
+                     and (not args.only or h in args.only))
+    hdrs = "the functions of " + (", ".join(args.only) if args.only else "include/umdev")
+    if args.exclude:
+        hdrs += " (but " + ", ".join(args.exclude) + ")"
 
     try:
         exp = exported(args.lib)
     except (OSError, subprocess.CalledProcessError) as e:
         exp = {}
-        tap.case(False, "nm -D lists the symbols of libumdev.so", [str(e)])
+        tap.case(False, f"nm -D lists the symbols of {lib}", [str(e)])
     else:
-        tap.case(exp, f"nm -D lists {len(exp)} symbols of libumdev.so")
+        tap.case(exp, f"nm -D lists {len(exp)} symbols of {lib}")
     try:
-        dec = declared(shlex.split(args.cc), os.path.abspath(args.include))
+        dec = declared(shlex.split(args.cc), os.path.abspath(args.include), headers)
     except (OSError, subprocess.CalledProcessError) as e:
         dec = {}
-        tap.case(False, "the compiler lists the functions of include/umdev", [str(e)])
+        tap.case(False, f"the compiler lists {hdrs}", [str(e)])
     else:
-        tap.case(dec, f"the compiler lists {len(dec)} functions declared in include/umdev")
+        where = ", ".join(args.only) if args.only else f"{len(headers)} headers"
+        tap.case(dec, f"the compiler lists {len(dec)} functions declared in {where}")
     node, names = mapped(args.map)
-    tap.case(node and names, f"libumdev.map has {len(names)} names in version node {node}")
+    tap.case(node and names, f"{mapname} has {len(names)} names in version node {node}")
 
-    compare(tap, "the exports of libumdev.so", exp, "the functions of include/umdev", dec)
-    compare(tap, "the names of libumdev.map", names, "the functions of include/umdev", dec)
-    compare(tap, "the exports of libumdev.so", exp, "the names of libumdev.map", names)
+    compare(tap, f"the exports of {lib}", exp, hdrs, dec)
+    compare(tap, f"the names of {mapname}", names, hdrs, dec)
+    compare(tap, f"the exports of {lib}", exp, f"the names of {mapname}", names)
 
     bad = [f"{n} ({k})" for n, (k, _) in sorted(exp.items()) if k not in ("T", "i")]
     tap.case(not bad, "every export is a function",

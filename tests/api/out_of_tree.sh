@@ -4,8 +4,9 @@
 # builds a driver the way an out-of-tree vendor would, against the installed headers,
 # libumdev and umdev.pc only (drivers/null/null.c as a plugin, with
 # `cc -shared -fPIC $(pkg-config --cflags --libs umdev)`), builds tests/api/plugin_loader.c the
-# same way, and runs the loader on that plugin and on the installed null.so. Prints TAP; the
-# loader's cases are numbered into this script's. Removes its staging directory.
+# same way, and runs the loader on that plugin and on the installed null.so; builds and runs a
+# small program against libumdev-client and umdev-client.pc alone. Prints TAP; the loader's
+# cases are numbered into this script's. Removes its staging directory.
 #
 #   out_of_tree.sh [BUILD_DIR]     (default: $UMDEV_BUILD_ROOT, set by meson test)
 set -uo pipefail
@@ -117,6 +118,27 @@ check "libumdev.so, .so.0 and .so.$version are installed where --libs points" li
 installed_plugin=$(find "$root" -path '*/umdev/drivers/null.so' -print -quit)
 check "the null plugin is installed in <libdir>/umdev/drivers" test -n "$installed_plugin"
 check "umdevd is installed" test -n "$(find "$root" -path '*/sbin/umdevd' -perm -u+x -print -quit)"
+
+# ---- libumdev-client: its own pkg-config file, and a program built against it alone ----
+client_ok() {
+	local flags
+	[ -f "${pc%/*}/umdev-client.pc" ] || { diag "umdev-client.pc is not installed"; return 1; }
+	read -ra flags < <(pkg-config --cflags --libs umdev-client) || return 1
+	cat >"$work/client.c" <<'EOF_C'
+#include <errno.h>
+#include <umdev/client.h>
+int main(void)
+{
+	struct umdev_client *c = NULL;
+
+	return umdev_client_connect("/nonexistent/umdev.sock", &c) == -ENOENT && !c ? 0 : 1;
+}
+EOF_C
+	(cd "$work" && "$cc" "${cflags[@]}" -o client client.c "${flags[@]}") >"$tmp/client.log" 2>&1 ||
+		{ diag_file "$tmp/client.log"; return 1; }
+	LD_LIBRARY_PATH=$libdir "$work/client" || { diag "the client program failed"; return 1; }
+}
+check "a program builds with pkg-config umdev-client and runs" client_ok
 
 # ---- an out-of-tree driver and host ----
 cp "$src/drivers/null/null.c" "$work/null.c"

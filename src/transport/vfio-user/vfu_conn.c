@@ -55,7 +55,7 @@ static void conn_put(struct vfu_conn *conn)
 		vfu_conn_free(conn);
 }
 
-static void close_fds(int *fds, size_t n)
+void vfu_close_fds(int *fds, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		if (fds[i] >= 0)
@@ -90,7 +90,7 @@ static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov
 	for (size_t i = 0; i < nfds; i++) {
 		c->fds[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 0);
 		if (c->fds[i] < 0) {
-			close_fds(c->fds, i);
+			vfu_close_fds(c->fds, i);
 			free(c);
 			return -errno;
 		}
@@ -152,7 +152,7 @@ static int flush_output(struct vfu_conn *conn)
 			break;
 		if (n < 0)
 			return (int)n;
-		close_fds(c->fds, c->nfds);
+		vfu_close_fds(c->fds, c->nfds);
 		c->nfds = 0;
 		c->pos += (size_t)n;
 		conn->out_len -= (size_t)n;
@@ -241,33 +241,33 @@ int vfu_reply_error(struct vfu_conn *conn, const struct vfu_msg *msg, int err)
 
 /* ---- input ---- */
 
-/* Appends @n received fds to the message that starts at @msg_offset. */
-static int slot_add(struct vfu_conn *conn, size_t msg_offset, const int *fds, size_t n,
-		    bool truncated)
+/* Appends @n received fds to the message that starts at @msg_offset in a slot list. */
+int vfu_slot_add(struct vfu_fd_slot **slots, size_t *nslots, size_t *cap, size_t msg_offset,
+		 const int *fds, size_t n, bool truncated)
 {
-	struct vfu_fd_slot *slot = NULL;
+	struct vfu_fd_slot *slot;
 
-	if (conn->nslots && conn->fd_slots[conn->nslots - 1].msg_offset == msg_offset) {
-		slot = &conn->fd_slots[conn->nslots - 1];
+	if (*nslots && (*slots)[*nslots - 1].msg_offset == msg_offset) {
+		slot = &(*slots)[*nslots - 1];
 	} else {
-		if (conn->nslots == conn->slots_cap) {
-			size_t cap = conn->slots_cap ? conn->slots_cap * 2 : 4;
-			struct vfu_fd_slot *s = realloc(conn->fd_slots, cap * sizeof(*s));
+		if (*nslots == *cap) {
+			size_t ncap = *cap ? *cap * 2 : 4;
+			struct vfu_fd_slot *s = realloc(*slots, ncap * sizeof(*s));
 
 			if (!s)
 				return -ENOMEM;
-			conn->fd_slots = s;
-			conn->slots_cap = cap;
+			*slots = s;
+			*cap = ncap;
 		}
-		slot = &conn->fd_slots[conn->nslots++];
+		slot = &(*slots)[(*nslots)++];
 		slot->msg_offset = msg_offset;
 		slot->nfds = 0;
 		slot->overflow = false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (slot->nfds < VFU_MAX_MSG_FDS)
+		if (slot->nfds < VFU_MAX_MSG_FDS) {
 			slot->fds[slot->nfds++] = fds[i];
-		else {
+		} else {
 			close(fds[i]);
 			slot->overflow = true;
 		}
@@ -275,6 +275,13 @@ static int slot_add(struct vfu_conn *conn, size_t msg_offset, const int *fds, si
 	if (truncated)
 		slot->overflow = true;
 	return 0;
+}
+
+static int slot_add(struct vfu_conn *conn, size_t msg_offset, const int *fds, size_t n,
+		    bool truncated)
+{
+	return vfu_slot_add(&conn->fd_slots, &conn->nslots, &conn->slots_cap, msg_offset, fds, n,
+			    truncated);
 }
 
 /*
@@ -362,7 +369,7 @@ static int read_input(struct vfu_conn *conn)
 			       (const int *)(void *)CMSG_DATA(cm), nfds,
 			       (mh.msg_flags & MSG_CTRUNC) != 0);
 		if (ret) {
-			close_fds((int *)(void *)CMSG_DATA(cm), nfds);
+			vfu_close_fds((int *)(void *)CMSG_DATA(cm), nfds);
 			return ret;
 		}
 	}
@@ -376,7 +383,7 @@ static int read_input(struct vfu_conn *conn)
 static struct vfu_fd_slot *take_slot(struct vfu_conn *conn, size_t offset)
 {
 	while (conn->nslots && conn->fd_slots[0].msg_offset < offset) {
-		close_fds(conn->fd_slots[0].fds, conn->fd_slots[0].nfds);
+		vfu_close_fds(conn->fd_slots[0].fds, conn->fd_slots[0].nfds);
 		memmove(&conn->fd_slots[0], &conn->fd_slots[1],
 			--conn->nslots * sizeof(conn->fd_slots[0]));
 	}
@@ -387,7 +394,7 @@ static struct vfu_fd_slot *take_slot(struct vfu_conn *conn, size_t offset)
 
 static void drop_slot(struct vfu_conn *conn)
 {
-	close_fds(conn->fd_slots[0].fds, conn->fd_slots[0].nfds);
+	vfu_close_fds(conn->fd_slots[0].fds, conn->fd_slots[0].nfds);
 	memmove(&conn->fd_slots[0], &conn->fd_slots[1], --conn->nslots * sizeof(conn->fd_slots[0]));
 }
 
@@ -455,10 +462,15 @@ static void dispatch_input(struct vfu_conn *conn)
 		msg.nfds = slot ? slot->nfds : 0;
 		msg.fds_overflow = slot && slot->overflow;
 		vfu_stat_add(conn->srv, &conn->srv->stats.messages, 1);
+		conn->in_dispatch = true;
+		conn->cur_end = conn->in_pos + msg.hdr.msg_size;
 		ret = vfu_dispatch(conn, &msg);
+		conn->in_dispatch = false;
 		if (slot)
 			drop_slot(conn); /* closes the fds the handler did not keep */
 		conn->in_pos += msg.hdr.msg_size;
+		if (!ret && !conn->dead)
+			ret = vfu_dma_merge_side_input(conn);
 		if (ret) {
 			vfu_stat_add(conn->srv, &conn->srv->stats.protocol_errors, 1);
 			vfu_conn_close(conn);
@@ -493,7 +505,10 @@ static void conn_ready(struct worker_source *src, uint32_t events)
 			worker_modify(conn->srv->worker, &conn->src, conn_events(conn));
 	}
 	if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
-		ret = read_input(conn);
+		/* input read by a DMA wait outside a dispatch comes before new input */
+		ret = vfu_dma_merge_side_input(conn);
+		if (!ret)
+			ret = read_input(conn);
 		if (ret && ret != -EAGAIN)
 			vfu_conn_close(conn);
 		else if (!ret)
@@ -530,6 +545,7 @@ int vfu_conn_create(struct vfio_user_server *srv, int fd, bool refused, int refu
 	conn->timer_fd = -1;
 	conn->refs = 1;
 	conn->client_max_fds = 1; /* the specification's default */
+	vfu_dma_init(conn);
 	conn->client_max_xfer = VFU_MAX_DATA_XFER;
 	if (refused) {
 		struct itimerspec its = { .it_value = { VFU_REFUSE_TIMEOUT_MS / 1000,
@@ -560,6 +576,7 @@ err_close_timer:
 	if (conn->timer_fd >= 0)
 		close(conn->timer_fd);
 err_free:
+	vfu_dma_destroy(conn);
 	free(conn);
 	return ret;
 }
@@ -598,12 +615,13 @@ static void vfu_conn_free(struct vfu_conn *conn)
 
 	for (c = conn->out_head; c; c = next) {
 		next = c->next;
-		close_fds(c->fds, c->nfds);
+		vfu_close_fds(c->fds, c->nfds);
 		free(c);
 	}
 	while (conn->nslots)
 		drop_slot(conn);
 	free(conn->fd_slots);
 	free(conn->in);
+	vfu_dma_destroy(conn);
 	free(conn);
 }

@@ -104,13 +104,17 @@ int vfu_dispatch(struct vfu_conn *conn, struct vfu_msg *msg)
 		vfu_conn_close(conn);
 		return 0;
 	}
-	if ((msg->hdr.flags & VFU_FLAG_TYPE_MASK) != VFU_FLAG_TYPE_COMMAND) {
-		/* replies only answer the server's own DMA commands, which wait for them
-		 * themselves: a reply here belongs to nothing */
-		umdev_log(UMDEV_LOG_WARNING, "vfio-user %s: unexpected reply (command %u)",
-			  conn->srv->path, msg->hdr.command);
-		return -EPROTO;
+	if ((msg->hdr.flags & VFU_FLAG_TYPE_MASK) == VFU_FLAG_TYPE_REPLY) {
+		/* the answer to one of the server's DMA commands, or to nothing */
+		if (vfu_dma_deliver(conn, msg)) {
+			umdev_log(UMDEV_LOG_WARNING, "vfio-user %s: unexpected reply (command %u)",
+				  conn->srv->path, msg->hdr.command);
+			return -EPROTO;
+		}
+		return 0;
 	}
+	if ((msg->hdr.flags & VFU_FLAG_TYPE_MASK) != VFU_FLAG_TYPE_COMMAND)
+		return -EPROTO;
 	err = vfu_precheck(conn, msg, &desc);
 	if (err) {
 		umdev_log(UMDEV_LOG_DEBUG, "vfio-user %s: command %u refused: %d", conn->srv->path,

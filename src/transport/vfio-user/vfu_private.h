@@ -23,6 +23,7 @@
 
 #include "transport/vfio-user/vfio_user_proto.h"
 #include "transport/worker.h"
+#include "util/list.h"
 
 /* ---- limits (each enforced and tested) ---- */
 
@@ -61,7 +62,8 @@ struct vfio_user_server {
 	struct vfio_device *vdev; /* referenced */
 	struct worker *worker;
 	struct worker_source listen;
-	char *path;
+	char *path;		/* the socket's, or the device's name without one */
+	bool listening;
 	uid_t owner;
 	gid_t group;
 	bool has_group;
@@ -109,8 +111,19 @@ struct vfu_conn {
 	bool open;		/* the device is open for this client */
 	uint32_t num_regions, num_irqs;
 	struct vfu_region regions[VFU_MAX_REGIONS];
-	uint16_t next_msg_id;	/* for server-to-client commands */
 	bool dead;		/* disconnected; freed when the current dispatch returns */
+
+	/* server-to-client DMA (vfu_dma.c) */
+	size_t cur_end;		/* end of the message being handled, while in_dispatch */
+	uint8_t *side;		/* input read while a handler waits for a reply */
+	size_t side_len, side_cap;
+	struct vfu_fd_slot *side_slots; /* their fds, by offset in `side` */
+	size_t side_nslots, side_slots_cap;
+	pthread_mutex_t dma_lock; /* guards the three fields below; any thread */
+	pthread_cond_t dma_done;
+	struct list_head dma_pending;
+	uint16_t next_msg_id;
+	bool dma_dead;		/* the session ended: waiters give up */
 };
 
 /* One received message, as handlers see it. */
@@ -155,6 +168,24 @@ int vfu_session_open(struct vfu_conn *conn);
 void vfu_session_close(struct vfu_conn *conn);
 /* The region @index, its info fetched from the driver if needed; NULL if it does not exist. */
 const struct vfu_region *vfu_region_get(struct vfu_conn *conn, uint32_t index);
+
+/* ---- server-to-client DMA (vfu_dma.c) ---- */
+
+void vfu_dma_init(struct vfu_conn *conn);
+/* The space ops that reach the client's fd-less mappings with DMA_READ/DMA_WRITE. */
+extern const struct vfio_dma_space_ops vfu_dma_space_ops;
+/* Makes every waiting and future request fail (the session ends). */
+void vfu_dma_shutdown(struct vfu_conn *conn);
+void vfu_dma_destroy(struct vfu_conn *conn);
+/* A reply from the client: hands it to the request that waits for it; -EPROTO if none. */
+int vfu_dma_deliver(struct vfu_conn *conn, const struct vfu_msg *msg);
+/* After a handler returns: input read while it waited goes back into the input buffer. */
+int vfu_dma_merge_side_input(struct vfu_conn *conn);
+
+/* Buffered input helpers shared with vfu_dma.c (vfu_conn.c). */
+int vfu_slot_add(struct vfu_fd_slot **slots, size_t *nslots, size_t *cap, size_t msg_offset,
+		 const int *fds, size_t n, bool truncated);
+void vfu_close_fds(int *fds, size_t n);
 
 /* ---- handlers (vfu_cmd_*.c): 0 when replied (or the error reply was sent), or -errno to
  *      have the dispatcher send the error reply; a stream to close is vfu_conn_close()d ---- */

@@ -7,6 +7,7 @@
  * worker.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -48,23 +49,15 @@ static int check_peer(const struct vfio_user_server *srv, int fd)
 	return -EPERM;
 }
 
-static void server_accept_ready(struct worker_source *src, uint32_t events)
+/* Takes over a connected socket as the client, or as a refused connection (on the worker). */
+static void server_take_client(struct vfio_user_server *srv, int fd, bool check_credentials)
 {
-	struct vfio_user_server *srv = container_of(src, struct vfio_user_server, listen);
 	struct vfu_conn *conn;
-	int fd, err = 0;
+	int err = 0;
 
-	(void)events;
-	fd = accept4(src->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd < 0) {
-		if (errno != EAGAIN && errno != EINTR)
-			umdev_log(UMDEV_LOG_WARNING, "vfio-user %s: accept failed: %d", srv->path,
-				  errno);
-		return;
-	}
 	if (srv->closing)
 		err = ENODEV;
-	else if (check_peer(srv, fd))
+	else if (check_credentials && check_peer(srv, fd))
 		err = EPERM;
 	else if (srv->client)
 		err = EBUSY;
@@ -88,6 +81,47 @@ static void server_accept_ready(struct worker_source *src, uint32_t events)
 	}
 	srv->client = conn;
 	vfu_stat_add(srv, &srv->stats.connections, 1);
+}
+
+static void server_accept_ready(struct worker_source *src, uint32_t events)
+{
+	struct vfio_user_server *srv = container_of(src, struct vfio_user_server, listen);
+	int fd;
+
+	(void)events;
+	fd = accept4(src->fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			umdev_log(UMDEV_LOG_WARNING, "vfio-user %s: accept failed: %d", srv->path,
+				  errno);
+		return;
+	}
+	server_take_client(srv, fd, true);
+}
+
+struct add_client {
+	struct vfio_user_server *srv;
+	int fd;
+};
+
+static void server_add_client_on_worker(void *arg)
+{
+	struct add_client *a = arg;
+
+	server_take_client(a->srv, a->fd, false);
+}
+
+int vfio_user_server_add_client(struct vfio_user_server *srv, int fd)
+{
+	struct add_client a = { srv, fd };
+	int flags = fcntl(fd, F_GETFL);
+
+	/* the caller made and handed over this socket: no credentials to check */
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		close(fd);
+		return -EBADF;
+	}
+	return worker_call(srv->worker, server_add_client_on_worker, &a, true);
 }
 
 static int server_listen(struct vfio_user_server *srv, const struct vfio_user_server_config *cfg)
@@ -144,29 +178,35 @@ int vfio_user_server_create(struct vfio_device *vdev, const struct vfio_user_ser
 	struct vfio_user_server *srv;
 	int ret;
 
-	if (!vdev || !cfg || !cfg->socket_path || !*cfg->socket_path || !cfg->workers)
+	if (!vdev || !cfg || !cfg->workers || (cfg->socket_path && !*cfg->socket_path))
 		return -EINVAL;
 	srv = calloc(1, sizeof(*srv));
 	if (!srv)
 		return -ENOMEM;
 	pthread_mutex_init(&srv->stats_lock, NULL);
-	srv->path = strdup(cfg->socket_path);
+	/* the path names the server in logs, for socket-less servers too */
+	srv->path = strdup(cfg->socket_path ? cfg->socket_path : dev_name(vdev->dev));
 	if (!srv->path) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
+	srv->listening = cfg->socket_path != NULL;
 	srv->owner = cfg->owner != (uid_t)-1 ? cfg->owner : geteuid();
 	srv->group = cfg->group;
 	srv->has_group = cfg->group != (gid_t)-1;
 	srv->listen.fd = -1;
-	ret = server_listen(srv, cfg);
-	if (ret)
-		goto err_free;
+	if (srv->listening) {
+		ret = server_listen(srv, cfg);
+		if (ret)
+			goto err_free;
+	}
 	srv->vdev = vfio_get_device(vdev);
 	srv->worker = umdev_workers_pick(cfg->workers);
-	ret = worker_add(srv->worker, &srv->listen, EPOLLIN);
-	if (ret)
-		goto err_put;
+	if (srv->listening) {
+		ret = worker_add(srv->worker, &srv->listen, EPOLLIN);
+		if (ret)
+			goto err_put;
+	}
 	*ret_server = srv;
 	return 0;
 
@@ -192,7 +232,8 @@ static void server_teardown(void *arg)
 	for (unsigned int i = 0; i < VFU_MAX_REFUSED; i++)
 		if (srv->refused[i])
 			vfu_conn_close(srv->refused[i]);
-	worker_remove(srv->worker, &srv->listen);
+	if (srv->listening)
+		worker_remove(srv->worker, &srv->listen);
 }
 
 void vfio_user_server_destroy(struct vfio_user_server *srv)
@@ -200,8 +241,10 @@ void vfio_user_server_destroy(struct vfio_user_server *srv)
 	if (!srv)
 		return;
 	worker_call(srv->worker, server_teardown, srv, true);
-	close(srv->listen.fd);
-	unlink(srv->path);
+	if (srv->listening) {
+		close(srv->listen.fd);
+		unlink(srv->path);
+	}
 	vfio_put_device(srv->vdev);
 	free(srv->path);
 	pthread_mutex_destroy(&srv->stats_lock);

@@ -23,6 +23,8 @@ int vfu_session_open(struct vfu_conn *conn)
 	ret = vfio_dma_space_create(&conn->space);
 	if (ret)
 		return ret;
+	/* the client's mappings without an fd are reached with DMA_READ/DMA_WRITE */
+	vfio_dma_space_set_ops(conn->space, &vfu_dma_space_ops, conn);
 	ret = vfio_device_open(vdev, conn->space);
 	if (ret)
 		goto err_destroy_space;
@@ -49,6 +51,8 @@ err_destroy_space:
 
 void vfu_session_close(struct vfu_conn *conn)
 {
+	/* a driver thread waiting for a DMA reply must give up before the device closes */
+	vfu_dma_shutdown(conn);
 	if (conn->open) {
 		vfio_device_close(conn->srv->vdev);
 		conn->open = false;
