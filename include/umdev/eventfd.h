@@ -26,7 +26,7 @@ struct eventfd_ctx;
  */
 struct eventfd_ctx *eventfd_ctx_fdget(int fd);
 
-/* Adds 1 to the eventfd's counter (wakes its reader). Never blocks. */
+/* Adds 1 to the eventfd's counter (wakes its reader); nothing when the counter is full. */
 void eventfd_signal(struct eventfd_ctx *ctx);
 
 /* Drops the context; NULL is ignored. */

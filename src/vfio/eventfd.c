@@ -1,11 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Eventfd contexts (<umdev/eventfd.h>): a duplicate of the client's eventfd that the driver
- * owns. Signalling writes 1; a full counter (EAGAIN) already means "signalled".
+ * owns. Signalling adds 1 unless the counter is full, which already means "signalled", so
+ * that a client that fills its own counter cannot make a driver thread wait. (A client that
+ * empties and refills it exactly between the check and the write still can, until it reads
+ * the counter again: the write stays a system call on a description the client controls.)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,9 +60,18 @@ struct eventfd_ctx *eventfd_ctx_fdget(int fd)
 
 void eventfd_signal(struct eventfd_ctx *ctx)
 {
+	struct pollfd pfd = { .fd = ctx->fd, .events = POLLOUT };
 	uint64_t one = 1;
 	ssize_t n;
 
+	/*
+	 * The client owns the eventfd's file description (we cannot make it non-blocking
+	 * without changing its own fd), and a write that would overflow the counter blocks.
+	 * A full counter already means "signalled": skip the write then, as the kernel's
+	 * eventfd_signal() saturates instead of waiting.
+	 */
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLOUT))
+		return;
 	do {
 		n = write(ctx->fd, &one, sizeof(one));
 	} while (n < 0 && errno == EINTR);

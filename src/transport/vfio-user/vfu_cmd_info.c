@@ -32,25 +32,71 @@ int vfu_cmd_get_info(struct vfu_conn *conn, struct vfu_msg *msg)
 	return vfu_reply(conn, msg, &rep, sizeof(rep), NULL, 0, NULL, 0);
 }
 
-/* Asks the driver which fd backs the mmappable region; -1 if it gives none. */
-static int region_mmap_fd(struct vfu_conn *conn, const struct vfio_region_info *info,
-			  uint64_t *fd_offset)
+/*
+ * The first sparse mmap area of the region, if its capability chain (in the first @len
+ * bytes of @info) has one; false otherwise.
+ */
+static bool first_sparse_area(const struct vfio_region_info *info, size_t len,
+			      struct vfio_region_sparse_mmap_area *area)
 {
-	struct vm_area_struct vma = {
-		.vm_end = (unsigned long)info->size,
-		.vm_pgoff = (unsigned long)(info->offset >> PAGE_SHIFT),
+	const uint8_t *base = (const uint8_t *)info;
+	uint32_t next = info->cap_offset;
+
+	for (unsigned int hops = 0; next && hops < 32; hops++) {
+		struct vfio_region_info_cap_sparse_mmap sparse;
+		struct vfio_info_cap_header hdr;
+
+		if (next < sizeof(*info) || next > len || len - next < sizeof(hdr))
+			return false;
+		memcpy(&hdr, base + next, sizeof(hdr));
+		if (hdr.id == VFIO_REGION_INFO_CAP_SPARSE_MMAP) {
+			if (len - next < sizeof(sparse) + sizeof(*area))
+				return false;
+			memcpy(&sparse, base + next, sizeof(sparse));
+			if (!sparse.nr_areas)
+				return false;
+			memcpy(area, base + next + sizeof(sparse), sizeof(*area));
+			return true;
+		}
+		if (hdr.next <= next)
+			return false;
+		next = hdr.next;
+	}
+	return false;
+}
+
+/*
+ * Asks the driver which fd backs the mmappable region: for its first sparse area if it has
+ * sparse areas, else for the whole region. Stores where the region starts in the fd (the
+ * client maps each area at that base plus the area's offset). -1 if the driver gives none.
+ */
+static int region_mmap_fd(struct vfu_conn *conn, const struct vfio_region_info *info,
+			  size_t len, uint64_t *fd_base)
+{
+	struct vfio_region_sparse_mmap_area area = { 0, info->size };
+	struct vm_area_struct vma;
+	int ret;
+
+	if (info->flags & VFIO_REGION_INFO_FLAG_CAPS) {
+		if (!info->cap_offset)
+			return -1; /* the capabilities did not fit: the client asks again */
+		if (!first_sparse_area(info, len, &area))
+			area = (struct vfio_region_sparse_mmap_area){ 0, info->size };
+	}
+	vma = (struct vm_area_struct){
+		.vm_end = (unsigned long)area.size,
+		.vm_pgoff = (unsigned long)((info->offset + area.offset) >> PAGE_SHIFT),
 		.vm_flags = VM_SHARED | ((info->flags & VFIO_REGION_INFO_FLAG_READ) ? VM_READ : 0) |
 			    ((info->flags & VFIO_REGION_INFO_FLAG_WRITE) ? VM_WRITE : 0),
 	};
-	int ret = vfio_device_mmap(conn->srv->vdev, &vma);
-
-	if (ret || vma.vm_fd < 0) {
+	ret = vfio_device_mmap(conn->srv->vdev, &vma);
+	if (ret || vma.vm_fd < 0 || vma.vm_fd_offset < area.offset) {
 		umdev_log(UMDEV_LOG_WARNING,
 			  "vfio-user %s: region %u is mmappable but the driver gives no fd (%d)",
 			  conn->srv->path, info->index, ret);
 		return -1;
 	}
-	*fd_offset = vma.vm_fd_offset;
+	*fd_base = vma.vm_fd_offset - area.offset;
 	return vma.vm_fd;
 }
 
@@ -106,8 +152,12 @@ int vfu_cmd_get_region_info(struct vfu_conn *conn, struct vfu_msg *msg)
 	conn->regions[req.index].offset = info->offset;
 
 	if (info->flags & VFIO_REGION_INFO_FLAG_MMAP) {
-		fd = region_mmap_fd(conn, info, &fd_offset);
-		if (fd < 0)
+		fd = region_mmap_fd(conn, info, len, &fd_offset);
+		/* without an fd the region cannot be mapped, unless the client is only told
+		 * to ask again with room for the capabilities */
+		if (fd < 0 && info->cap_offset)
+			info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
+		if (fd < 0 && !(info->flags & VFIO_REGION_INFO_FLAG_CAPS))
 			info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
 	}
 	/* the client mmaps the fd at `offset` (plus a sparse area's offset) */
