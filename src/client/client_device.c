@@ -62,15 +62,7 @@ int umdev_client_device_feature(struct umdev_client *c, struct vfio_device_featu
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_DEVICE_FEATURE,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = feature->argsz,
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_DEVICE_FEATURE, &iov, sizeof(out), feature->argsz, &reply);
 	if (!r) {
 		memcpy(&out, reply.payload, sizeof(out));
 		if ((out.flags & VFIO_DEVICE_FEATURE_MASK) !=
@@ -98,15 +90,7 @@ int umdev_client_mig_data_read(struct umdev_client *c, void *buf, uint32_t size)
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_MIG_DATA_READ,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = sizeof(out) + size,
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_MIG_DATA_READ, &iov, sizeof(out), sizeof(out) + size, &reply);
 	if (!r) {
 		/* argsz: the reply's own size (specification) */
 		memcpy(&out, reply.payload, sizeof(out));

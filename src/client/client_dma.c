@@ -57,14 +57,7 @@ int umdev_client_dma_unmap(struct umdev_client *c, uint64_t iova, uint64_t size,
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_DMA_UNMAP,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_max = sizeof(unmap),
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_DMA_UNMAP, &iov, 0, sizeof(unmap), &reply);
 	if (!r && reply.len) {
 		struct vfu_dma_unmap echo = { .argsz = 0 };
 

@@ -24,15 +24,7 @@ int umdev_client_get_info(struct umdev_client *c, struct vfio_device_info *info)
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_DEVICE_GET_INFO,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = sizeof(out),
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_DEVICE_GET_INFO, &iov, sizeof(out), sizeof(out), &reply);
 	if (!r) {
 		memcpy(&out, reply.payload, sizeof(out));
 		if (out.argsz < sizeof(out)) {
@@ -160,15 +152,7 @@ int umdev_client_get_region_io_fds(struct umdev_client *c, uint32_t index, void 
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_DEVICE_GET_REGION_IO_FDS,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = bufsz,
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_DEVICE_GET_REGION_IO_FDS, &iov, sizeof(out), bufsz, &reply);
 	if (r)
 		goto release;
 	memcpy(&out, reply.payload, sizeof(out));
@@ -208,15 +192,7 @@ int umdev_client_get_irq_info(struct umdev_client *c, struct vfio_irq_info *info
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_DEVICE_GET_IRQ_INFO,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = sizeof(out),
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_DEVICE_GET_IRQ_INFO, &iov, sizeof(out), sizeof(out), &reply);
 	if (!r) {
 		memcpy(&out, reply.payload, sizeof(out));
 		if (out.index != in.index || out.argsz < sizeof(out))

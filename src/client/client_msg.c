@@ -277,6 +277,20 @@ int client_call_locked(struct umdev_client *c, const struct client_request *req,
 	return wait_reply(c, &hdr, req, reply, deadline);
 }
 
+int client_call_simple_locked(struct umdev_client *c, uint16_t command, const struct iovec *iov,
+			      size_t reply_min, size_t reply_max, struct client_msg *reply)
+{
+	const struct client_request req = {
+		.command = command,
+		.iov = iov,
+		.niov = 1,
+		.reply_min = reply_min,
+		.reply_max = reply_max,
+	};
+
+	return client_call_locked(c, &req, reply);
+}
+
 int client_call(struct umdev_client *c, const struct client_request *req,
 		struct client_msg *reply)
 {

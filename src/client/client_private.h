@@ -126,6 +126,9 @@ int client_call(struct umdev_client *c, const struct client_request *req,
 		struct client_msg *reply);
 int client_call_locked(struct umdev_client *c, const struct client_request *req,
 		       struct client_msg *reply);
+/* client_call_locked() of a request with one payload piece and no fds. */
+int client_call_simple_locked(struct umdev_client *c, uint16_t command, const struct iovec *iov,
+			      size_t reply_min, size_t reply_max, struct client_msg *reply);
 bool client_drop_stale(struct umdev_client *c, const struct vfu_hdr *hdr);
 
 /* ---- client_serve.c ---- */

@@ -46,15 +46,7 @@ int umdev_client_region_read(struct umdev_client *c, uint32_t region, uint64_t o
 	r = client_lock(c);
 	if (r)
 		return r;
-	r = client_call_locked(c,
-			       &(struct client_request){
-				       .command = VFU_CMD_REGION_READ,
-				       .iov = &iov,
-				       .niov = 1,
-				       .reply_min = sizeof(out),
-				       .reply_max = sizeof(out) + count,
-			       },
-			       &reply);
+	r = client_call_simple_locked(c, VFU_CMD_REGION_READ, &iov, sizeof(out), sizeof(out) + count, &reply);
 	if (!r) {
 		memcpy(&out, reply.payload, sizeof(out));
 		if (!reply_matches(&in, &out) || reply.len != sizeof(out) + out.count) {

@@ -284,26 +284,27 @@ static int slot_add(struct vfu_conn *conn, size_t msg_offset, const int *fds, si
 			    truncated);
 }
 
-/*
- * The start of the last message that begins before @end, walking the headers from in_pos
- * (headers that cannot be walked stop the walk: the dispatcher will reject them).
- */
-static size_t last_message_start(const struct vfu_conn *conn, size_t end)
+size_t vfu_last_message_start(const uint8_t *buf, size_t from, size_t len, size_t end)
 {
-	size_t p = conn->in_pos, last = conn->in_pos;
+	size_t p = from, last = from;
 
 	while (p < end) {
 		struct vfu_hdr hdr;
 
 		last = p;
-		if (p + sizeof(hdr) > conn->in_len)
+		if (p + sizeof(hdr) > len)
 			break;
-		memcpy(&hdr, conn->in + p, sizeof(hdr));
+		memcpy(&hdr, buf + p, sizeof(hdr));
 		if (hdr.msg_size < sizeof(hdr) || hdr.msg_size > VFU_MAX_MSG_SIZE)
 			break;
 		p += hdr.msg_size;
 	}
 	return last;
+}
+
+static size_t last_message_start(const struct vfu_conn *conn, size_t end)
+{
+	return vfu_last_message_start(conn->in, conn->in_pos, conn->in_len, end);
 }
 
 /* Room for at least the rest of the current message; -ENOMEM. */

@@ -144,25 +144,6 @@ static void side_take_tail(struct vfu_conn *conn)
 	conn->in_len = cut;
 }
 
-/* The start of the last message in side[0, end). */
-static size_t side_last_start(const struct vfu_conn *conn, size_t end)
-{
-	size_t p = 0, last = 0;
-
-	while (p < end) {
-		struct vfu_hdr hdr;
-
-		last = p;
-		if (p + sizeof(hdr) > conn->side_len)
-			break;
-		memcpy(&hdr, conn->side + p, sizeof(hdr));
-		if (hdr.msg_size < sizeof(hdr) || hdr.msg_size > VFU_MAX_MSG_SIZE)
-			break;
-		p += hdr.msg_size;
-	}
-	return last;
-}
-
 static int side_read(struct vfu_conn *conn)
 {
 	char control[CMSG_SPACE(sizeof(int) * VFU_MAX_MSG_FDS)];
@@ -201,7 +182,7 @@ static int side_read(struct vfu_conn *conn)
 		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
 			continue;
 		if (vfu_slot_add(&conn->side_slots, &conn->side_nslots, &conn->side_slots_cap,
-				 side_last_start(conn, conn->side_len), fds, nfds,
+				 vfu_last_message_start(conn->side, 0, conn->side_len, conn->side_len), fds, nfds,
 				 (mh.msg_flags & MSG_CTRUNC) != 0)) {
 			vfu_close_fds(fds, nfds);
 			return -ENOMEM;

@@ -183,6 +183,12 @@ int vfu_dma_deliver(struct vfu_conn *conn, const struct vfu_msg *msg);
 int vfu_dma_merge_side_input(struct vfu_conn *conn);
 
 /* Buffered input helpers shared with vfu_dma.c (vfu_conn.c). */
+/*
+ * The start of the last message that begins before @end in buf[from, len), walking the
+ * headers from @from (a message start); headers that cannot be walked stop the walk, the
+ * dispatcher rejects them. Received fds belong to that message.
+ */
+size_t vfu_last_message_start(const uint8_t *buf, size_t from, size_t len, size_t end);
 int vfu_slot_add(struct vfu_fd_slot **slots, size_t *nslots, size_t *cap, size_t msg_offset,
 		 const int *fds, size_t n, bool truncated);
 void vfu_close_fds(int *fds, size_t n);
