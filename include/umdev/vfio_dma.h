@@ -48,9 +48,17 @@ int vfio_dma_space_create(struct vfio_dma_space **ret_space);
  * closed first. NULL is ignored. */
 void vfio_dma_space_destroy(struct vfio_dma_space *space);
 
-/* Sets the handler of mappings without an fd (NULL: such accesses fail with -EFAULT). */
+/*
+ * Sets the handler of mappings without an fd (NULL: such accesses fail with -EFAULT). Calls
+ * of the old ops may still be running when it returns (they run outside the space's locks);
+ * a transport that frees what @opaque points at first sets NULL ops, then waits until
+ * vfio_dma_space_ops_idle() is true.
+ */
 void vfio_dma_space_set_ops(struct vfio_dma_space *space, const struct vfio_dma_space_ops *ops,
 			    void *opaque);
+
+/* True when no call of the space's ops is running. */
+bool vfio_dma_space_ops_idle(struct vfio_dma_space *space);
 
 /*
  * Maps [iova, iova+size) to [fd_offset, fd_offset+size) of @fd with access @prot

@@ -27,8 +27,12 @@
 
 #include "daemon/driver_loader.h"
 
+#define MAX_ATTRS 16
+
 struct options {
 	const char *driver, *type, *uuid, *socket, *owner;
+	const char *attrs[MAX_ATTRS]; /* "group/name=value" */
+	unsigned int nattrs;
 	unsigned int threads;
 	int log_level;
 };
@@ -44,12 +48,15 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"Usage: umdev-serve --driver NAME|PATH --type TYPE --uuid UUID --socket PATH\n"
-		"                   [--owner USER[:GROUP]] [--threads N] [--verbose]\n"
+		"                   [--attr GROUP/NAME=VALUE]... [--owner USER[:GROUP]]\n"
+		"                   [--threads N] [--verbose]\n"
 		"Serves one mediated device over vfio-user until SIGTERM or SIGINT.\n"
 		"  --driver   a built-in driver (null) or the path of a driver plugin (.so)\n"
 		"  --type     the device's type, e.g. null-1\n"
 		"  --uuid     the device's UUID\n"
 		"  --socket   where to listen (mode 0600; 0660 with a group)\n"
+		"  --attr     write a vendor attribute of the device once created,\n"
+		"             e.g. vendor/port0_backend=pty (mtty); repeatable\n"
 		"  --owner    the socket's owner and group (default: this process's user)\n"
 		"  --threads  worker threads (default 1)\n");
 }
@@ -60,6 +67,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "driver", required_argument, NULL, 'd' }, { "type", required_argument, NULL, 't' },
 		{ "uuid", required_argument, NULL, 'u' },   { "socket", required_argument, NULL, 's' },
 		{ "owner", required_argument, NULL, 'o' },  { "threads", required_argument, NULL, 'n' },
+		{ "attr", required_argument, NULL, 'a' },
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -73,6 +81,14 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 'u': o->uuid = optarg; break;
 		case 's': o->socket = optarg; break;
 		case 'o': o->owner = optarg; break;
+		case 'a':
+			if (o->nattrs == MAX_ATTRS || !strchr(optarg, '=') || !strchr(optarg, '/')) {
+				fprintf(stderr, "umdev-serve: --attr takes GROUP/NAME=VALUE (at most %d)\n",
+					MAX_ATTRS);
+				return 2;
+			}
+			o->attrs[o->nattrs++] = optarg;
+			break;
 		case 'v': o->log_level = UMDEV_LOG_DEBUG; break;
 		case 'n': {
 			char *end;
@@ -128,6 +144,45 @@ static int parse_owner(const char *spec, uid_t *uid, gid_t *gid)
 	return 0;
 }
 
+/* Writes "group/name=value" to the device's vendor attribute; 0, or 1 after a message. */
+static int write_attr(struct mdev_parent *parent, struct mdev_device *mdev, const char *spec)
+{
+	const struct attribute_group *const *groups = mdev_parent_get_ops(parent)->mdev_attr_groups;
+	const char *slash = strchr(spec, '/'), *eq = strchr(spec, '=');
+	size_t glen = (size_t)(slash - spec), nlen;
+	ssize_t ret;
+
+	if (!slash || !eq || eq < slash) {
+		fprintf(stderr, "umdev-serve: --attr '%s': not GROUP/NAME=VALUE\n", spec);
+		return 1;
+	}
+	nlen = (size_t)(eq - slash - 1);
+	for (; groups && *groups; groups++) {
+		const struct attribute_group *g = *groups;
+
+		if (!g->name || strlen(g->name) != glen || strncmp(g->name, spec, glen))
+			continue;
+		for (struct attribute **a = g->attrs; a && *a; a++) {
+			if (strlen((*a)->name) != nlen || strncmp((*a)->name, slash + 1, nlen))
+				continue;
+			if (!((*a)->mode & 0222)) {
+				fprintf(stderr, "umdev-serve: %.*s is read-only\n",
+					(int)(eq - spec), spec);
+				return 1;
+			}
+			ret = mdev_dev_attr_store(mdev_dev(mdev), *a, eq + 1, strlen(eq + 1));
+			if (ret < 0) {
+				fprintf(stderr, "umdev-serve: writing %s: %s\n", spec,
+					strerror((int)-ret));
+				return 1;
+			}
+			return 0;
+		}
+	}
+	fprintf(stderr, "umdev-serve: the device has no attribute %.*s\n", (int)(eq - spec), spec);
+	return 1;
+}
+
 /* The type named @name under any registered parent. */
 static struct mdev_type *find_type(const char *name, struct mdev_parent **ret_parent)
 {
@@ -173,6 +228,9 @@ static int serve(const struct options *o, struct vfio_user_server_config *cfg, s
 			strerror(-ret));
 		goto out_put_parent;
 	}
+	for (unsigned int i = 0; i < o->nattrs; i++)
+		if (write_attr(parent, mdev, o->attrs[i]))
+			goto out_remove;
 	ret = vfio_device_get_from_name(name, &vdev);
 	if (ret) {
 		fprintf(stderr, "umdev-serve: %s has no vfio device (its bus driver is not vfio)\n",

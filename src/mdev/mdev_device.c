@@ -142,7 +142,9 @@ int mdev_attr_enter(struct mdev_device *mdev)
 	int ret = 0;
 
 	pthread_mutex_lock(&mdev_list_lock);
-	if (mdev->state == MDEV_STATE_REMOVING || mdev->state == MDEV_STATE_REMOVED)
+	/* only an active device: the vendor's state exists from the end of create() and
+	 * until remove(), and a failed create calls remove() without waiting for anyone */
+	if (mdev->state != MDEV_STATE_ACTIVE)
 		ret = -ENODEV;
 	else
 		mdev->attr_active++;
@@ -326,14 +328,16 @@ const guid_t *mdev_uuid(struct mdev_device *mdev)
 	return &mdev->uuid;
 }
 
+/* Read from any callback thread: atomic, so a driver may set it once in create() and read
+ * it anywhere afterwards. */
 void *mdev_get_drvdata(struct mdev_device *mdev)
 {
-	return mdev->driver_data;
+	return __atomic_load_n(&mdev->driver_data, __ATOMIC_ACQUIRE);
 }
 
 void mdev_set_drvdata(struct mdev_device *mdev, void *data)
 {
-	mdev->driver_data = data;
+	__atomic_store_n(&mdev->driver_data, data, __ATOMIC_RELEASE);
 }
 
 struct mdev_type *mdev_get_type(struct mdev_device *mdev)

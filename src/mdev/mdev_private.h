@@ -101,8 +101,9 @@ void mdev_device_remove_common(struct mdev_device *mdev);
 
 /*
  * Brackets a callback into the vendor's attributes of a mediated device: enter fails with
- * -ENODEV once the device is being removed, and removal waits until every callback that
- * entered has left, before the vendor's remove() frees what they read.
+ * -ENODEV unless the device is active (created and not being removed), and removal waits
+ * until every callback that entered has left, before the vendor's remove() frees what they
+ * read.
  */
 int mdev_attr_enter(struct mdev_device *mdev);
 void mdev_attr_leave(struct mdev_device *mdev);

@@ -84,6 +84,11 @@ static void worker_run_calls(struct worker *w)
 	}
 }
 
+void worker_run_pending(struct worker *w)
+{
+	worker_run_calls(w);
+}
+
 static void worker_wake_ready(struct worker_source *src, uint32_t events)
 {
 	uint64_t v;

@@ -38,6 +38,10 @@ void worker_remove(struct worker *w, struct worker_source *src);
  */
 int worker_call(struct worker *w, void (*fn)(void *arg), void *arg, bool wait);
 
+/* On the worker's own thread: runs the calls posted to it so far (for a wait that must let
+ * them through). */
+void worker_run_pending(struct worker *w);
+
 /* True on the worker's own thread. */
 bool worker_is_current(const struct worker *w);
 

@@ -52,8 +52,12 @@ static int dma_rw_general(struct vfio_device_private *p, struct dma_reader **slo
 			opaque = space->opaque;
 			if (!ops || !ops->rw)
 				return -EFAULT;
+			/* counted inside the gate, so that whoever replaces the ops can wait for
+			 * this call to return before tearing down what @opaque points at */
+			atomic_fetch_add(&space->ops_active, 1);
 			dma_gate_leave(&p->gate, *slot);
 			ret = ops->rw(opaque, iova, buf, n, write);
+			atomic_fetch_sub_explicit(&space->ops_active, 1, memory_order_release);
 			*slot = dma_gate_enter(&p->gate);
 			if (ret)
 				return ret;

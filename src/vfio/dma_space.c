@@ -63,6 +63,11 @@ void vfio_dma_space_set_ops(struct vfio_dma_space *space, const struct vfio_dma_
 	pthread_mutex_unlock(&space->lock);
 }
 
+bool vfio_dma_space_ops_idle(struct vfio_dma_space *space)
+{
+	return atomic_load_explicit(&space->ops_active, memory_order_acquire) == 0;
+}
+
 size_t vfio_dma_space_count(struct vfio_dma_space *space)
 {
 	size_t n;

@@ -77,6 +77,7 @@ struct vfio_dma_space {
 	struct list_head devices;  /* bound devices (vfio_device_private.space_node) */
 	const struct vfio_dma_space_ops *ops;
 	void *opaque;
+	atomic_uint ops_active;	/* callers inside ops->rw (counted inside a gate) */
 
 	pthread_mutex_t unpin_lock; /* with `unpinned`: unmap waits for pins to go */
 	pthread_cond_t unpinned;

@@ -291,6 +291,12 @@ TEST(eagain_while_being_created_and_removed)
 	CHECK_EQ(create(&other, 0, U1), -EEXIST);
 	struct mdev_device *m = get(U1);
 	CHECK(m && !mdev_device_is_active(m));
+	/* the vendor's attributes wait for the end of create() */
+	char abuf[UMDEV_ATTR_BUF_SIZE];
+
+	if (m)
+		CHECK_EQ(mdev_dev_attr_show(mdev_dev(m), tp.ops.mdev_attr_groups[0]->attrs[0], abuf),
+			 -ENODEV);
 	mdev_device_put(m);
 	wp_release(&f.wp);
 	pthread_join(t, NULL);

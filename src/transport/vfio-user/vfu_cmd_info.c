@@ -100,12 +100,27 @@ static int region_mmap_fd(struct vfu_conn *conn, const struct vfio_region_info *
 	return vma.vm_fd;
 }
 
+/* Asks the driver for the region's info in a buffer of @bufsz bytes (@info must hold them). */
+static long ask_region_info(struct vfu_conn *conn, uint32_t index, struct vfio_region_info *info,
+			    size_t bufsz)
+{
+	long ret;
+
+	memset(info, 0, bufsz);
+	info->argsz = (uint32_t)bufsz;
+	info->index = index;
+	ret = vfio_device_ioctl(conn->srv->vdev, VFIO_DEVICE_GET_REGION_INFO, info);
+	if (!ret && info->index != index)
+		ret = -EIO;
+	return ret;
+}
+
 int vfu_cmd_get_region_info(struct vfu_conn *conn, struct vfu_msg *msg)
 {
 	const size_t minsz = sizeof(struct vfu_region_info);
+	struct vfio_region_info *info = NULL, head;
 	struct vfu_region_info req;
-	struct vfio_region_info *info;
-	size_t bufsz, len;
+	size_t need, len;
 	uint64_t fd_offset = 0;
 	int fd = -1;
 	long ret;
@@ -113,51 +128,50 @@ int vfu_cmd_get_region_info(struct vfu_conn *conn, struct vfu_msg *msg)
 	memcpy(&req, msg->payload, sizeof(req));
 	if (req.argsz < minsz || req.index >= conn->num_regions)
 		return -EINVAL;
-	bufsz = req.argsz < VFU_MAX_ARGSZ ? req.argsz : VFU_MAX_ARGSZ;
-	info = calloc(1, bufsz);
-	if (!info)
-		return -ENOMEM;
-	info->argsz = (uint32_t)bufsz;
-	info->index = req.index;
-	ret = vfio_device_ioctl(conn->srv->vdev, VFIO_DEVICE_GET_REGION_INFO, info);
+	/* first the structure alone: with capabilities, the driver says how much they need */
+	ret = ask_region_info(conn, req.index, &head, minsz);
 	if (ret)
-		goto out;
-	if (info->index != req.index) {
-		ret = -EIO;
-		goto out;
-	}
-
-	/* the payload: the structure alone, or with its capabilities when they fit */
-	if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS) || !info->cap_offset) {
-		if (info->flags & VFIO_REGION_INFO_FLAG_CAPS && info->argsz > bufsz) {
-			len = minsz; /* too small: tell the size, the client asks again */
-		} else {
-			info->flags &= ~VFIO_REGION_INFO_FLAG_CAPS;
-			info->argsz = (uint32_t)minsz;
-			len = minsz;
-		}
-		info->cap_offset = 0;
-	} else {
-		if (info->argsz > bufsz || info->argsz < minsz || info->cap_offset < minsz ||
-		    info->cap_offset >= info->argsz) {
-			ret = -EIO; /* a driver that describes what it did not write */
-			goto out;
-		}
-		len = info->argsz;
-	}
+		return (int)ret;
+	need = (head.flags & VFIO_REGION_INFO_FLAG_CAPS) ? head.argsz : minsz;
+	if (need < minsz || need > VFU_MAX_ARGSZ)
+		return -EIO; /* a driver that asks for what it cannot mean */
 
 	conn->regions[req.index].known = true;
-	conn->regions[req.index].flags = info->flags;
-	conn->regions[req.index].size = info->size;
-	conn->regions[req.index].offset = info->offset;
+	conn->regions[req.index].flags = head.flags;
+	conn->regions[req.index].size = head.size;
+	conn->regions[req.index].offset = head.offset;
+
+	if (need > minsz && req.argsz >= need) {
+		/* room for the capabilities: ask again with exactly that much */
+		info = malloc(need);
+		if (!info)
+			return -ENOMEM;
+		ret = ask_region_info(conn, req.index, info, need);
+		if (ret)
+			goto out;
+		if (!(info->flags & VFIO_REGION_INFO_FLAG_CAPS) || info->argsz != need ||
+		    info->cap_offset < minsz || info->cap_offset >= need) {
+			ret = -EIO; /* answers that change between two questions */
+			goto out;
+		}
+		len = need;
+	} else {
+		/* no capabilities, or no room for them: the structure, with the size needed
+		 * (the client asks again with it) */
+		info = malloc(minsz);
+		if (!info)
+			return -ENOMEM;
+		memcpy(info, &head, minsz);
+		info->argsz = (uint32_t)need;
+		info->cap_offset = 0;
+		len = minsz;
+	}
 
 	if (info->flags & VFIO_REGION_INFO_FLAG_MMAP) {
 		fd = region_mmap_fd(conn, info, len, &fd_offset);
 		/* without an fd the region cannot be mapped, unless the client is only told
 		 * to ask again with room for the capabilities */
-		if (fd < 0 && info->cap_offset)
-			info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
-		if (fd < 0 && !(info->flags & VFIO_REGION_INFO_FLAG_CAPS))
+		if (fd < 0 && (len == need || !(info->flags & VFIO_REGION_INFO_FLAG_CAPS)))
 			info->flags &= ~VFIO_REGION_INFO_FLAG_MMAP;
 	}
 	/* the client mmaps the fd at `offset` (plus a sparse area's offset) */

@@ -8,6 +8,7 @@
  * releases every DMA mapping.
  */
 #include <errno.h>
+#include <sched.h>
 #include <string.h>
 
 #include <umdev/log.h>
@@ -51,8 +52,17 @@ err_destroy_space:
 
 void vfu_session_close(struct vfu_conn *conn)
 {
-	/* a driver thread waiting for a DMA reply must give up before the device closes */
+	/* a driver thread waiting for a DMA reply gives up; then no call of the space ops may
+	 * be left running when the connection goes (its sending goes through this worker:
+	 * let posted calls run while waiting) */
 	vfu_dma_shutdown(conn);
+	if (conn->space) {
+		vfio_dma_space_set_ops(conn->space, NULL, NULL);
+		while (!vfio_dma_space_ops_idle(conn->space)) {
+			worker_run_pending(conn->srv->worker);
+			sched_yield();
+		}
+	}
 	if (conn->open) {
 		vfio_device_close(conn->srv->vdev);
 		conn->open = false;
