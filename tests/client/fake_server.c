@@ -75,7 +75,7 @@ int fake_start(struct fake_server *fs, fake_script_fn script, void *arg, int *cl
 int fake_connect(struct fake_server *fs, const char *caps_json, fake_script_fn script, void *arg,
 		 struct umdev_client **ret_client)
 {
-	int fd, r;
+	int fd = -1, r;
 
 	r = start(fs, script, arg, true, caps_json, NULL, 0, &fd);
 	if (r)
@@ -87,7 +87,7 @@ int fake_connect_canned(struct fake_server *fs, const char *caps_json,
 			const struct fake_canned *replies, size_t n,
 			struct umdev_client **ret_client)
 {
-	int fd, r;
+	int fd = -1, r;
 
 	r = start(fs, fake_canned, NULL, true, caps_json, replies, n, &fd);
 	if (r)

@@ -159,6 +159,8 @@ static void search_from(struct search *s, int len)
 		}
 		return;
 	}
+	if (len == NSTATES) /* a simple path holds every state at most once */
+		return;
 	for (int t = 0; t < NSTATES; t++) {
 		bool on_path = false;
 
