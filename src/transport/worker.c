@@ -2,8 +2,11 @@
 /*
  * The worker pool: threads that each wait on their own epoll set and call the ready()
  * callback of the sources that fire. Calls posted from other threads go through a mutex-
- * guarded queue and an eventfd that wakes the worker. A source removed during a round of
- * events is struck from the rest of that round, so its owner may free it right away.
+ * guarded queue and an eventfd that wakes the worker, and run between rounds. A callback
+ * that must wait for something only another source brings runs a nested round
+ * (worker_poll_nested), so that the worker's other sources are not held up; posted calls never
+ * run nested. A source removed during a round of events is struck from the rest of that
+ * round and of the rounds it is nested in, so its owner may free it right away.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -19,6 +22,15 @@
 #include "util/list.h"
 
 #define WORKER_BATCH 64
+/* Rounds of events run inside a callback that waits (worker_poll_nested), at most. */
+#define WORKER_MAX_NESTING 8
+
+/* A round of events being dispatched; rounds nest when a callback waits. */
+struct worker_round {
+	struct epoll_event ev[WORKER_BATCH];
+	int len, pos;
+	struct worker_round *outer;
+};
 
 struct worker_call {
 	struct list_head node;
@@ -40,9 +52,9 @@ struct worker {
 	pthread_cond_t called;
 	struct list_head calls;
 
-	/* the current round of events (worker thread only) */
-	struct epoll_event batch[WORKER_BATCH];
-	int batch_len, batch_pos;
+	/* the rounds of events being dispatched, innermost first (worker thread only) */
+	struct worker_round *rounds;
+	unsigned int nesting;
 };
 
 struct umdev_workers {
@@ -98,29 +110,55 @@ static void worker_wake_ready(struct worker_source *src, uint32_t events)
 		umdev_log(UMDEV_LOG_ERR, "worker: wake-up eventfd: read failed");
 }
 
+/* Waits up to @timeout_ms for events and dispatches them; the count, or -errno. */
+static int worker_round(struct worker *w, struct worker_round *r, int timeout_ms)
+{
+	int n = epoll_wait(w->epfd, r->ev, WORKER_BATCH, timeout_ms);
+
+	if (n < 0)
+		return -errno;
+	r->len = n;
+	r->outer = w->rounds;
+	w->rounds = r;
+	for (r->pos = 0; r->pos < r->len; r->pos++) {
+		struct worker_source *src = r->ev[r->pos].data.ptr;
+
+		if (src)
+			src->ready(src, r->ev[r->pos].events);
+	}
+	w->rounds = r->outer;
+	return n;
+}
+
+int worker_poll_nested(struct worker *w, int timeout_ms)
+{
+	struct worker_round r;
+	int n;
+
+	if (w->nesting >= WORKER_MAX_NESTING)
+		return -EDEADLK;
+	w->nesting++;
+	n = worker_round(w, &r, timeout_ms);
+	w->nesting--;
+	return n == -EINTR ? 0 : n;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
+	struct worker_round r;
 
 	current_worker = w;
 	for (;;) {
 		bool stop;
-		int n = epoll_wait(w->epfd, w->batch, WORKER_BATCH, -1);
+		int n = worker_round(w, &r, -1);
 
+		if (n == -EINTR)
+			continue;
 		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			umdev_log(UMDEV_LOG_ERR, "worker: epoll_wait failed: %d", errno);
+			umdev_log(UMDEV_LOG_ERR, "worker: epoll_wait failed: %d", -n);
 			break;
 		}
-		w->batch_len = n;
-		for (w->batch_pos = 0; w->batch_pos < w->batch_len; w->batch_pos++) {
-			struct worker_source *src = w->batch[w->batch_pos].data.ptr;
-
-			if (src)
-				src->ready(src, w->batch[w->batch_pos].events);
-		}
-		w->batch_len = 0;
 		worker_run_calls(w);
 		pthread_mutex_lock(&w->lock);
 		stop = w->stop;
@@ -162,10 +200,11 @@ void worker_remove(struct worker *w, struct worker_source *src)
 	if (epoll_ctl(w->epfd, EPOLL_CTL_DEL, src->fd, NULL) < 0)
 		umdev_log(UMDEV_LOG_ERR, "worker: removing fd %d failed: %d", src->fd, errno);
 	atomic_fetch_sub(&w->nsources, 1);
-	/* strike it from the rest of the current round */
-	for (int i = w->batch_pos + 1; i < w->batch_len; i++)
-		if (w->batch[i].data.ptr == src)
-			w->batch[i].data.ptr = NULL;
+	/* strike it from the rest of every round being dispatched */
+	for (struct worker_round *r = w->rounds; r; r = r->outer)
+		for (int i = r->pos + 1; i < r->len; i++)
+			if (r->ev[i].data.ptr == src)
+				r->ev[i].data.ptr = NULL;
 }
 
 int worker_call(struct worker *w, void (*fn)(void *arg), void *arg, bool wait)

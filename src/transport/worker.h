@@ -38,6 +38,14 @@ void worker_remove(struct worker *w, struct worker_source *src);
  */
 int worker_call(struct worker *w, void (*fn)(void *arg), void *arg, bool wait);
 
+/*
+ * On the worker's own thread, inside a callback that waits for something one of the worker's
+ * sources brings: dispatches the events that come within @timeout_ms (the callback's own
+ * source included: it must handle being called while it waits). Posted calls do not run.
+ * The number of events, or -EDEADLK when rounds are nested too deep (wait some other way).
+ */
+int worker_poll_nested(struct worker *w, int timeout_ms);
+
 /* On the worker's own thread: runs the calls posted to it so far (for a wait that must let
  * them through). */
 void worker_run_pending(struct worker *w);

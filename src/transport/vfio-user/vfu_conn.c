@@ -78,7 +78,8 @@ static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
 	total -= skip;
-	if (conn->out_len + total > VFU_MAX_QUEUED_OUTPUT)
+	if (conn->out_len + total > VFU_MAX_QUEUED_OUTPUT ||
+	    conn->out_fds + nfds > VFU_MAX_QUEUED_FDS)
 		return -ENOBUFS;
 	c = malloc(sizeof(*c) + total);
 	if (!c)
@@ -96,6 +97,7 @@ static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov
 		}
 		c->nfds++;
 	}
+	conn->out_fds += c->nfds;
 	for (int i = 0; i < niov; i++) {
 		size_t len = iov[i].iov_len;
 		const uint8_t *base = iov[i].iov_base;
@@ -153,6 +155,7 @@ static int flush_output(struct vfu_conn *conn)
 		if (n < 0)
 			return (int)n;
 		vfu_close_fds(c->fds, c->nfds);
+		conn->out_fds -= c->nfds;
 		c->nfds = 0;
 		c->pos += (size_t)n;
 		conn->out_len -= (size_t)n;
@@ -500,12 +503,15 @@ static void conn_ready(struct worker_source *src, uint32_t events)
 	conn_get(conn);
 	if (events & EPOLLOUT) {
 		ret = flush_output(conn);
-		if (ret)
+		if (ret && !conn->dma_waiting)
 			vfu_conn_close(conn);
-		else if (!conn->out_head)
+		else if (!ret && !conn->out_head)
 			worker_modify(conn->srv->worker, &conn->src, conn_events(conn));
 	}
-	if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+	if (conn->dma_waiting) {
+		/* a handler of this connection waits for a reply, further up this thread */
+		vfu_dma_side_ready(conn, events);
+	} else if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		/* input read by a DMA wait outside a dispatch comes before new input */
 		ret = vfu_dma_merge_side_input(conn);
 		if (!ret)

@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -200,8 +201,12 @@ static void side_deliver_replies(struct vfu_conn *conn)
 		struct vfu_msg msg;
 
 		memcpy(&msg.hdr, conn->side + p, sizeof(msg.hdr));
-		if (msg.hdr.msg_size < sizeof(msg.hdr) || msg.hdr.msg_size > VFU_MAX_MSG_SIZE ||
-		    p + msg.hdr.msg_size > conn->side_len)
+		if (msg.hdr.msg_size < sizeof(msg.hdr) || msg.hdr.msg_size > VFU_MAX_MSG_SIZE) {
+			/* nothing behind a broken frame can be trusted, the reply included */
+			conn->side_error = -EPROTO;
+			return;
+		}
+		if (p + msg.hdr.msg_size > conn->side_len)
 			return;
 		if ((msg.hdr.flags & VFU_FLAG_TYPE_MASK) != VFU_FLAG_TYPE_REPLY) {
 			p += msg.hdr.msg_size; /* a command: its turn comes after the handler */
@@ -219,49 +224,89 @@ static void side_deliver_replies(struct vfu_conn *conn)
 		memmove(conn->side + p, conn->side + p + msg.hdr.msg_size,
 			conn->side_len - p - msg.hdr.msg_size);
 		conn->side_len -= msg.hdr.msg_size;
-		for (size_t i = 0; i < conn->side_nslots; i++)
-			if (conn->side_slots[i].msg_offset > p)
-				conn->side_slots[i].msg_offset -= msg.hdr.msg_size;
+		/* fds that came with the reply go with it */
+		for (size_t i = 0; i < conn->side_nslots;) {
+			struct vfu_fd_slot *s = &conn->side_slots[i];
+
+			if (s->msg_offset == p) {
+				vfu_close_fds(s->fds, s->nfds);
+				memmove(s, s + 1, (--conn->side_nslots - i) * sizeof(*s));
+				continue;
+			}
+			if (s->msg_offset > p)
+				s->msg_offset -= msg.hdr.msg_size;
+			i++;
+		}
 	}
 }
 
-/* The worker waits for @req by reading the socket itself. */
+void vfu_dma_side_ready(struct vfu_conn *conn, uint32_t events)
+{
+	int ret;
+
+	if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || conn->side_error)
+		return;
+	ret = side_read(conn);
+	if (ret && ret != -EAGAIN)
+		conn->side_error = ret;
+}
+
+/* Without nested rounds: polls the connection alone (other sources wait). */
+static int wait_alone(struct vfu_conn *conn, int ms)
+{
+	struct pollfd pfd = { .fd = conn->src.fd, .events = POLLIN };
+	int ret = poll(&pfd, 1, ms);
+
+	if (ret < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (ret > 0)
+		vfu_dma_side_ready(conn, (uint32_t)pfd.revents);
+	return 0;
+}
+
+/*
+ * The worker waits for @req inside a handler. Its input goes to the side buffer (the
+ * connection's own readiness callback puts it there while `dma_waiting`), and the worker's
+ * other sources are served meanwhile by nested rounds: a client that does not answer holds up
+ * only its own device.
+ */
 static void wait_on_worker(struct vfu_conn *conn, struct vfu_dma_request *req)
 {
 	struct timespec deadline, now;
+	int ret = 0;
 
 	deadline_after_ms(&deadline, VFU_DMA_TIMEOUT_MS);
 	side_take_tail(conn);
+	conn->dma_waiting++;
 	for (;;) {
-		struct pollfd pfd = { .fd = conn->src.fd, .events = POLLIN };
 		long ms;
-		int ret;
 
 		side_deliver_replies(conn);
 		pthread_mutex_lock(&conn->dma_lock);
 		if (req->done) {
 			pthread_mutex_unlock(&conn->dma_lock);
-			return;
+			break;
 		}
 		pthread_mutex_unlock(&conn->dma_lock);
-
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
-		ret = ms > 0 ? poll(&pfd, 1, (int)ms) : 0;
-		if (ret == 0)
+		if (conn->side_error)
+			ret = conn->side_error;
+		else if (ms <= 0)
 			ret = -ETIMEDOUT;
-		else if (ret > 0)
-			ret = side_read(conn);
-		else
-			ret = errno == EINTR ? 0 : -errno;
-		if (ret && ret != -EAGAIN) {
+		else if (worker_poll_nested(conn->srv->worker, (int)ms) == -EDEADLK)
+			ret = wait_alone(conn, (int)ms);
+		if (ret) {
 			pthread_mutex_lock(&conn->dma_lock);
-			req->done = true;
-			req->result = ret;
+			if (!req->done) {
+				req->done = true;
+				req->result = ret;
+			}
 			pthread_mutex_unlock(&conn->dma_lock);
-			return;
+			break;
 		}
 	}
+	conn->dma_waiting--;
 }
 
 int vfu_dma_merge_side_input(struct vfu_conn *conn)

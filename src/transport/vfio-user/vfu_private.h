@@ -35,8 +35,10 @@
 #define VFU_MAX_MSG_SIZE (VFU_MAX_DATA_XFER + 64)
 /* Largest argsz we honour for replies that carry capabilities or bitmaps. */
 #define VFU_MAX_ARGSZ (64u * 1024)
-/* Replies queued for a client that does not read them, before it is disconnected. */
+/* Replies queued for a client that does not read them, before it is disconnected: bytes,
+ * and fds they carry (each a duplicate the server holds). */
 #define VFU_MAX_QUEUED_OUTPUT (8u << 20)
+#define VFU_MAX_QUEUED_FDS 64
 /* Messages handled in one go before other sources of the worker get their turn. */
 #define VFU_MESSAGES_PER_ROUND 64
 /* Refused connections waiting to be told so, per server. */
@@ -99,6 +101,7 @@ struct vfu_conn {
 	/* output that the socket did not take yet */
 	struct vfu_out_chunk *out_head;
 	size_t out_len;
+	size_t out_fds;		/* fds held by queued output */
 
 	unsigned int refs;	/* the connection itself, a running dispatch, a continuation */
 	bool continuation;	/* a call to go on with buffered messages is posted */
@@ -124,6 +127,8 @@ struct vfu_conn {
 	struct list_head dma_pending;
 	uint16_t next_msg_id;
 	bool dma_dead;		/* the session ended: waiters give up */
+	unsigned int dma_waiting; /* the worker waits for a reply in a handler (worker only) */
+	int side_error;		/* the socket failed during such a wait (worker only) */
 };
 
 /* One received message, as handlers see it. */
@@ -179,6 +184,8 @@ void vfu_dma_shutdown(struct vfu_conn *conn);
 void vfu_dma_destroy(struct vfu_conn *conn);
 /* A reply from the client: hands it to the request that waits for it; -EPROTO if none. */
 int vfu_dma_deliver(struct vfu_conn *conn, const struct vfu_msg *msg);
+/* The connection's readiness while the worker waits for a reply: into the side buffer. */
+void vfu_dma_side_ready(struct vfu_conn *conn, uint32_t events);
 /* After a handler returns: input read while it waited goes back into the input buffer. */
 int vfu_dma_merge_side_input(struct vfu_conn *conn);
 
