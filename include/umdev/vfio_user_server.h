@@ -72,6 +72,13 @@ void vfio_user_server_get_stats(struct vfio_user_server *server,
 /* True while a client owns the device. */
 bool vfio_user_server_has_client(struct vfio_user_server *server);
 
+/*
+ * Disconnects the current client, if any (its mappings and eventfds are released and the
+ * device is closed for it), and keeps listening: for a daemon whose clients did not let go
+ * of devices it is removing.
+ */
+void vfio_user_server_disconnect(struct vfio_user_server *server);
+
 #pragma GCC visibility pop
 
 #ifdef __cplusplus

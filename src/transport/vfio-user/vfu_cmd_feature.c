@@ -87,10 +87,9 @@ static int logging_report(struct vfu_conn *conn, struct vfu_msg *msg, struct vfu
 	memcpy(&f.rep, data, fixed);
 	if (!f.rep.page_size || (f.rep.page_size & (f.rep.page_size - 1)) || !f.rep.length)
 		return -EINVAL;
-	pages = (f.rep.length + f.rep.page_size - 1) / f.rep.page_size;
-	if (pages < f.rep.length / f.rep.page_size) /* overflow */
-		return -EINVAL;
-	bitmap_size = (pages + 63) / 64 * 8;
+	/* rounded up without overflowing */
+	pages = f.rep.length / f.rep.page_size + (f.rep.length % f.rep.page_size != 0);
+	bitmap_size = (pages / 64 + (pages % 64 != 0)) * 8;
 	if (bitmap_size > VFU_MAX_DATA_XFER || sizeof(*req) + fixed + bitmap_size > req->argsz)
 		return -EINVAL; /* the reply would not fit what the client can take */
 	reply = calloc(1, sizeof(*req) + fixed + bitmap_size);

@@ -19,8 +19,6 @@ struct vfu_command_desc {
 	size_t max_fds;
 };
 
-#define VFU_VERSION_MAX_JSON 4096
-
 static const struct vfu_command_desc commands[VFU_CMD_MAX] = {
 	[VFU_CMD_VERSION] = { "VERSION", vfu_cmd_version, sizeof(struct vfu_version),
 			      sizeof(struct vfu_version) + VFU_VERSION_MAX_JSON, 0 },

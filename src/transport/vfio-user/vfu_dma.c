@@ -71,6 +71,22 @@ void vfu_dma_destroy(struct vfu_conn *conn)
 	pthread_mutex_destroy(&conn->dma_lock);
 }
 
+/*
+ * A DMA_READ reply in a layout whose data starts at @hdr_len after an address and a count of
+ * @count_len bytes: its size must fit, and it must echo the request's address and count.
+ */
+static bool reply_matches(const struct vfu_msg *msg, const struct vfu_dma_request *req,
+			  size_t hdr_len, size_t count_len)
+{
+	uint64_t addr, count = 0;
+
+	if (msg->len != hdr_len + req->count)
+		return false;
+	memcpy(&addr, msg->payload, sizeof(addr));
+	memcpy(&count, msg->payload + sizeof(addr), count_len);
+	return addr == req->addr && count == req->count;
+}
+
 /* Completes the request a reply answers; -EPROTO when none waits for it. */
 int vfu_dma_deliver(struct vfu_conn *conn, const struct vfu_msg *msg)
 {
@@ -92,10 +108,10 @@ int vfu_dma_deliver(struct vfu_conn *conn, const struct vfu_msg *msg)
 		req->result = msg->hdr.error ? -(int)msg->hdr.error : -EIO;
 	} else if (req->command == VFU_CMD_DMA_WRITE) {
 		req->result = msg->len >= 12 ? 0 : -EPROTO; /* addr + count (4 bytes: spec) */
-	} else if (msg->len == sizeof(struct vfu_dma_rw) + req->count) {
+	} else if (reply_matches(msg, req, sizeof(struct vfu_dma_rw), sizeof(uint64_t))) {
 		memcpy(req->buf, msg->payload + sizeof(struct vfu_dma_rw), req->count);
 		req->result = 0;
-	} else if (msg->len == VFU_DMA_RW_QEMU_HDR + req->count) {
+	} else if (reply_matches(msg, req, VFU_DMA_RW_QEMU_HDR, sizeof(uint32_t))) {
 		memcpy(req->buf, msg->payload + VFU_DMA_RW_QEMU_HDR, req->count);
 		req->result = 0;
 	} else {

@@ -33,6 +33,8 @@
 #define VFU_MAX_MSG_FDS 16
 /* Largest message: a transfer of VFU_MAX_DATA_XFER plus its fixed part. */
 #define VFU_MAX_MSG_SIZE (VFU_MAX_DATA_XFER + 64)
+/* Largest JSON a VERSION may carry. */
+#define VFU_VERSION_MAX_JSON 4096
 /* Largest argsz we honour for replies that carry capabilities or bitmaps. */
 #define VFU_MAX_ARGSZ (64u * 1024)
 /* Replies queued for a client that does not read them, before it is disconnected: bytes,

@@ -251,6 +251,19 @@ void vfio_user_server_destroy(struct vfio_user_server *srv)
 	free(srv);
 }
 
+static void server_drop_client(void *arg)
+{
+	struct vfio_user_server *srv = arg;
+
+	if (srv->client)
+		vfu_conn_close(srv->client);
+}
+
+void vfio_user_server_disconnect(struct vfio_user_server *srv)
+{
+	worker_call(srv->worker, server_drop_client, srv, true);
+}
+
 bool vfio_user_server_has_client(struct vfio_user_server *srv)
 {
 	bool has;

@@ -1,0 +1,417 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * libFuzzer target of the vfio-user server: the real connection code and dispatcher
+ * (src/transport/vfio-user/) serving a device of the null driver, which is compiled in
+ * (UMDEV_BUILTIN_DRIVER). One process-wide setup: a one-thread worker pool, the device and a
+ * server without a socket path. Each input is one client on a socketpair, handed to the
+ * server with vfio_user_server_add_client(); the input is a sequence of records
+ *
+ *	[u8 fds][u16 len, little endian][len bytes]
+ *
+ * each sent with one sendmsg() carrying the fds that the first byte names (fds % 8: none, a
+ * 64 KiB memfd, an eventfd, memfd + eventfd, two eventfds, two memfds, a pipe, or 17 eventfds,
+ * one more than a message may carry). A record may hold part of a message, one, or several.
+ * Then the client shuts down its writing side, reads replies until EOF and closes, and the
+ * input is over once the server has let the client go. Everything is bounded: a server that
+ * stops answering or keeps the client makes the target abort (a hang is a finding), and so
+ * does one that keeps file descriptors after the client is gone (a leak).
+ *
+ * Built with -DVFU_FUZZ_REPLAY, the same code has a main() that replays every file of a
+ * directory (the corpus, fuzz/corpus/vfio-user/) and prints TAP: one ok line per file. See
+ * docs/fuzzing.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <umdev/mdev.h>
+#include <umdev/mdev_manage.h>
+#include <umdev/module.h>
+#include <umdev/vfio.h>
+#include <umdev/vfio_user_server.h>
+#include <umdev/workers.h>
+
+#include "transport/vfio-user/vfu_private.h" /* the server's worker, for a barrier */
+
+/* Defined by UMDEV_DRIVER_MODULE() in null.c, built with UMDEV_BUILTIN_DRIVER. */
+extern const struct umdev_driver_module umdev_builtin_null;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Bound of every wait on the server. */
+#define FUZZ_TIMEOUT_MS 10000
+#define FUZZ_MEMFD_SIZE 65536
+#define FUZZ_MAX_FDS (VFU_MAX_MSG_FDS + 1)
+#define FUZZ_UUID "6e756c6c-0000-4000-8000-0000000f0220"
+
+static struct {
+	bool ready;
+	struct umdev_workers *workers;
+	struct mdev_parent *parent;  /* a reference */
+	struct mdev_device *mdev;    /* a reference */
+	struct vfio_device *vdev;    /* a reference */
+	struct vfio_user_server *srv;
+	int memfd, eventfd, pipe_rd, pipe_wr;
+} fz;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "vfio_user_fuzz: %s\n", what);
+	abort();
+}
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d)))
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+static long ms_since(const struct timespec *t0)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+static void setup(void)
+{
+	struct vfio_user_server_config cfg = { .owner = (uid_t)-1, .group = (gid_t)-1 };
+	struct mdev_type *type;
+	int p[2];
+	guid_t u;
+
+	if (fz.ready)
+		return;
+	if (umdev_workers_create(1, &fz.workers) || umdev_builtin_null.init() ||
+	    mdev_parent_get_by_name("null", &fz.parent))
+		die("cannot start the null driver");
+	type = mdev_parent_find_type(fz.parent, "null-1");
+	if (!type || mdev_uuid_parse(FUZZ_UUID, &u) || mdev_device_create(type, &u, &fz.mdev) ||
+	    vfio_device_get_from_name(FUZZ_UUID, &fz.vdev))
+		die("cannot create the device");
+	cfg.workers = fz.workers;
+	if (vfio_user_server_create(fz.vdev, &cfg, &fz.srv))
+		die("cannot create the server");
+	fz.memfd = memfd_create("vfio_user_fuzz", MFD_CLOEXEC);
+	fz.eventfd = eventfd(0, EFD_CLOEXEC);
+	if (fz.memfd < 0 || ftruncate(fz.memfd, FUZZ_MEMFD_SIZE) < 0 || fz.eventfd < 0 ||
+	    pipe2(p, O_CLOEXEC) < 0)
+		die("cannot make the fds to send");
+	fz.pipe_rd = p[0];
+	fz.pipe_wr = p[1];
+	fz.ready = true;
+}
+
+#ifdef VFU_FUZZ_REPLAY
+static void teardown(void)
+{
+	if (!fz.ready)
+		return;
+	vfio_user_server_destroy(fz.srv);
+	vfio_put_device(fz.vdev);
+	mdev_device_remove(fz.mdev);
+	mdev_device_put(fz.mdev);
+	mdev_parent_put(fz.parent);
+	umdev_builtin_null.exit();
+	umdev_workers_destroy(fz.workers);
+	close(fz.memfd);
+	close(fz.eventfd);
+	close(fz.pipe_rd);
+	close(fz.pipe_wr);
+	fz.ready = false;
+}
+#endif
+
+/* The fds a record carries, by its first byte. */
+static size_t record_fds(uint8_t code, int *fds)
+{
+	switch (code % 8) {
+	case 1:
+		fds[0] = fz.memfd;
+		return 1;
+	case 2:
+		fds[0] = fz.eventfd;
+		return 1;
+	case 3:
+		fds[0] = fz.memfd;
+		fds[1] = fz.eventfd;
+		return 2;
+	case 4:
+		fds[0] = fds[1] = fz.eventfd;
+		return 2;
+	case 5:
+		fds[0] = fds[1] = fz.memfd;
+		return 2;
+	case 6:
+		fds[0] = fz.pipe_wr;
+		return 1;
+	case 7:
+		for (int i = 0; i < FUZZ_MAX_FDS; i++)
+			fds[i] = fz.eventfd;
+		return FUZZ_MAX_FDS;
+	default:
+		return 0;
+	}
+}
+
+/* Reads and drops what the server sent; false at EOF or on an error. */
+static bool drain(int fd)
+{
+	static uint8_t buf[1 << 16];
+
+	for (;;) {
+		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return true;
+		return false;
+	}
+}
+
+/*
+ * Sends one record (fds with its first byte), reading replies while the socket is full so
+ * that the server is never blocked by us. False once the server has closed.
+ */
+static bool send_record(int fd, const uint8_t *p, size_t len, const int *fds, size_t nfds)
+{
+	char control[CMSG_SPACE(sizeof(int) * FUZZ_MAX_FDS)];
+	struct timespec t0;
+	size_t sent = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (sent < len) {
+		struct iovec iov = { (void *)(p + sent), len - sent };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+		struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
+		ssize_t n;
+
+		if (nfds) {
+			struct cmsghdr *cm;
+
+			memset(control, 0, sizeof(control));
+			mh.msg_control = control;
+			mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
+			cm = CMSG_FIRSTHDR(&mh);
+			cm->cmsg_level = SOL_SOCKET;
+			cm->cmsg_type = SCM_RIGHTS;
+			cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
+			memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
+		}
+		n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n >= 0) {
+			sent += (size_t)n;
+			nfds = 0; /* the fds went with the first byte */
+			continue;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return false; /* EPIPE, ECONNRESET: the server closed */
+		if (!drain(fd))
+			return false;
+		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			die("the server stopped reading (hang)");
+		poll(&pfd, 1, 100);
+	}
+	return true;
+}
+
+static void noop(void *arg)
+{
+	(void)arg;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct timespec t0;
+	size_t pos = 0;
+	int sv[2], fds_before, n;
+
+	setup();
+	/* counted per input: libFuzzer itself may open fds between inputs (its symbolizer) */
+	fds_before = count_fds();
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+		die("socketpair");
+	if (vfio_user_server_add_client(fz.srv, sv[1]))
+		die("vfio_user_server_add_client");
+
+	/* the records; an empty record with fds sends them alone (with a zero byte) */
+	while (pos + 3 <= size) {
+		int fds[FUZZ_MAX_FDS];
+		uint8_t code = data[pos];
+		size_t len = (size_t)data[pos + 1] | (size_t)data[pos + 2] << 8, nfds;
+		static const uint8_t zero;
+
+		pos += 3;
+		if (len > size - pos)
+			len = size - pos;
+		nfds = record_fds(code, fds);
+		if (!send_record(sv[0], len ? data + pos : &zero, len ? len : (nfds ? 1 : 0), fds,
+				 nfds))
+			break;
+		pos += len;
+	}
+
+	/* the client is done: the server answers what it has, sees EOF and closes */
+	shutdown(sv[0], SHUT_WR);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		struct pollfd pfd = { .fd = sv[0], .events = POLLIN };
+
+		if (!drain(sv[0]))
+			break;
+		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			die("the server keeps the connection after the client's EOF (hang)");
+		poll(&pfd, 1, 100);
+	}
+	close(sv[0]);
+
+	/* the server lets the client go, and frees it before the next input */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (vfio_user_server_has_client(fz.srv)) {
+		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			die("the server still has the client (hang)");
+		usleep(100);
+	}
+	if (worker_call(fz.srv->worker, noop, NULL, true))
+		die("worker_call");
+	n = count_fds();
+	if (n != fds_before) {
+		fprintf(stderr, "vfio_user_fuzz: %d fds open after the input, %d before\n", n,
+			fds_before);
+		die("file descriptors leaked");
+	}
+	return 0;
+}
+
+#ifdef VFU_FUZZ_REPLAY
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Reads @path whole; NULL on error. */
+static uint8_t *read_file(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "rbe");
+	uint8_t *buf = NULL;
+	size_t cap = 0;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	for (;;) {
+		size_t n;
+
+		if (*len == cap) {
+			uint8_t *b = realloc(buf, cap ? cap * 2 : 4096);
+
+			if (!b) {
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = b;
+			cap = cap ? cap * 2 : 4096;
+		}
+		n = fread(buf + *len, 1, cap - *len, f);
+		*len += n;
+		if (n == 0)
+			break;
+	}
+	fclose(f);
+	return buf;
+}
+
+/* Replays every regular file of the directory argv[1], in name order, as TAP. */
+int main(int argc, char **argv)
+{
+	char **names = NULL, path[4096];
+	size_t count = 0, cap = 0;
+	struct dirent *e;
+	int failed = 0;
+	DIR *d;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s CORPUS_DIRECTORY\n", argv[0]);
+		return 2;
+	}
+	d = opendir(argv[1]);
+	if (!d) {
+		fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], argv[1], strerror(errno));
+		return 2;
+	}
+	while ((e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (count == cap) {
+			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
+
+			if (!nn)
+				die("out of memory");
+			names = nn;
+		}
+		names[count] = strdup(e->d_name);
+		if (!names[count])
+			die("out of memory");
+		count++;
+	}
+	closedir(d);
+	qsort(names, count, sizeof(*names), cmp_names);
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("1..%zu\n", count);
+	for (size_t i = 0; i < count; i++) {
+		uint8_t *buf;
+		size_t len;
+
+		snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]);
+		buf = read_file(path, &len);
+		if (!buf) {
+			printf("not ok %zu - %s # cannot read it\n", i + 1, names[i]);
+			failed++;
+		} else {
+			/* a finding aborts the process: the TAP plan is then not met */
+			LLVMFuzzerTestOneInput(buf, len);
+			printf("ok %zu - %s\n", i + 1, names[i]);
+			free(buf);
+		}
+		free(names[i]);
+	}
+	free(names);
+	if (fz.ready) {
+		struct vfio_user_server_stats st;
+
+		vfio_user_server_get_stats(fz.srv, &st);
+		printf("# %llu clients, %llu messages, %llu error replies, %llu protocol errors\n",
+		       (unsigned long long)st.connections, (unsigned long long)st.messages,
+		       (unsigned long long)st.error_replies,
+		       (unsigned long long)st.protocol_errors);
+	}
+	teardown();
+	return failed ? 1 : 0;
+}
+#endif
