@@ -2,155 +2,200 @@
 /*
  * umdevd: the daemon that hosts umdev's parents and their mediated devices.
  *
- * This version starts the built-in drivers (their parents register with the mdev core),
- * reports the parents and types it hosts and every mediated device added or removed, and on
- * SIGTERM or SIGINT stops the drivers (which removes their devices) and exits 0. Transports,
- * the sysfs tree, the control socket and plugins are added by later stages of the project.
+ * It starts the built-in drivers and the plugins of its driver directory, serves every
+ * mediated device over vfio-user at <run-dir>/devices/<uuid>/vfio-user.sock, offers the
+ * kernel's sysfs interface through FUSE and a control socket for umdevctl, and starts the
+ * `auto` devices of its definitions when their parent registers. On SIGTERM or SIGINT it
+ * removes every device (asking clients to let go; those that have not after a grace period
+ * are disconnected), stops the drivers, unmounts the tree, removes its sockets and exits 0.
+ * daemon_config.h lists the options and defaults.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
-#include <stdbool.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <umdev/log.h>
 #include <umdev/mdev_manage.h>
+#include <umdev/workers.h>
 
-#include "daemon/builtin_drivers.h"
+#include "daemon/daemon_config.h"
+#include "daemon/daemon_devices.h"
+#include "daemon/daemon_drivers.h"
+#include "daemon/daemon_rundir.h"
 
-static const char *const level_names[] = {
-	[UMDEV_LOG_ERR] = "err",     [UMDEV_LOG_WARNING] = "warning", [UMDEV_LOG_NOTICE] = "notice",
-	[UMDEV_LOG_INFO] = "info",   [UMDEV_LOG_DEBUG] = "debug",
-};
+/* Clients get this long to let go of devices being removed at shutdown. */
+#define UMDEVD_SHUTDOWN_GRACE_MS 5000
+
+const char *daemon_level_name(int level);
 
 static void log_to_stderr(int level, const char *message, void *userdata)
 {
 	(void)userdata;
-	fprintf(stderr, "umdevd: %s: %s\n",
-		level >= 0 && level <= UMDEV_LOG_DEBUG && level_names[level] ? level_names[level]
-									   : "log",
-		message);
+	fprintf(stderr, "umdevd: %s: %s\n", daemon_level_name(level), message);
 }
 
-static int parse_level(const char *name)
+static void log_to_syslog(int level, const char *message, void *userdata)
 {
-	for (int i = 0; i <= UMDEV_LOG_DEBUG; i++)
-		if (level_names[i] && !strcmp(level_names[i], name))
-			return i;
-	return -1;
+	(void)userdata;
+	syslog(level, "%s", message);
 }
 
-static void on_mdev_event(struct notifier_block *nb, unsigned long event, void *data)
+/* Raises the fd limit to its hard limit: each device has a socket, each client more. */
+static void raise_fd_limit(void)
 {
-	(void)nb;
-	switch (event) {
-	case MDEV_EVENT_DEVICE_ADDED:
-		umdev_log(UMDEV_LOG_INFO, "mediated device %s created",
-			  dev_name(mdev_dev(data)));
-		break;
-	case MDEV_EVENT_DEVICE_REMOVED:
-		umdev_log(UMDEV_LOG_INFO, "mediated device %s removed",
-			  dev_name(mdev_dev(data)));
-		break;
-	default:
-		break;
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim))
+			umdev_log(UMDEV_LOG_WARNING, "cannot raise the fd limit: %s", strerror(errno));
 	}
 }
 
-static struct notifier_block mdev_events = { .notifier_call = on_mdev_event };
-
-static void report_parents(void)
+/*
+ * Detaches from the terminal; the parent returns only when the daemon reports through
+ * @ready_fd (a pipe) that it is ready, or failed. Returns in the daemon only.
+ */
+static void detach(int *ready_fd)
 {
-	struct mdev_parent **parents;
-	ssize_t n = mdev_parents_list(&parents);
+	int p[2];
+	pid_t pid;
+	char status = 1;
 
-	for (ssize_t i = 0; i < n; i++) {
-		char types[512] = "";
-		size_t len = 0;
-
-		for (unsigned int t = 0; t < mdev_parent_num_types(parents[i]); t++)
-			len += (size_t)snprintf(types + len, len < sizeof(types) ? sizeof(types) - len : 0,
-						"%s%s", t ? " " : "",
-						mtype_get_name(mdev_parent_type(parents[i], t)));
-		umdev_log(UMDEV_LOG_NOTICE, "hosting parent %s, types: %s",
-			  dev_name(mdev_parent_device(parents[i])), types);
+	if (pipe(p) < 0) {
+		perror("umdevd: pipe");
+		exit(1);
 	}
-	if (n >= 0)
-		mdev_parents_free(parents, (size_t)n);
+	pid = fork();
+	if (pid < 0) {
+		perror("umdevd: fork");
+		exit(1);
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &status, 1) != 1)
+			status = 1;
+		exit(status);
+	}
+	close(p[0]);
+	setsid();
+	if (chdir("/") < 0)
+		exit(1);
+	if (!freopen("/dev/null", "r", stdin) || !freopen("/dev/null", "w", stdout) ||
+	    !freopen("/dev/null", "w", stderr))
+		exit(1);
+	*ready_fd = p[1];
 }
 
-static void usage(FILE *out)
+static void report_ready(int *ready_fd, char status)
 {
-	fprintf(out,
-		"Usage: umdevd [--log-level LEVEL]\n"
-		"Hosts umdev's built-in mediated-device parents until SIGTERM or SIGINT.\n"
-		"  --log-level LEVEL  err, warning, notice, info (default) or debug\n"
-		"  --help             show this help\n");
+	if (*ready_fd < 0)
+		return;
+	if (write(*ready_fd, &status, 1) != 1)
+		umdev_log(UMDEV_LOG_WARNING, "cannot tell the parent process we are ready");
+	close(*ready_fd);
+	*ready_fd = -1;
+}
+
+/* ---- shutdown: clients that do not let go in time are disconnected ---- */
+
+static atomic_bool stopping_done;
+
+static void *shutdown_reaper(void *arg)
+{
+	struct timespec start, now;
+
+	(void)arg;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (!atomic_load(&stopping_done)) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000 >=
+		    UMDEVD_SHUTDOWN_GRACE_MS)
+			devices_disconnect_all();
+		usleep(100 * 1000);
+	}
+	return NULL;
+}
+
+static void shutdown_devices(void)
+{
+	pthread_t reaper;
+	bool have_reaper = pthread_create(&reaper, NULL, shutdown_reaper, NULL) == 0;
+
+	if (devices_count())
+		umdev_log(UMDEV_LOG_NOTICE,
+			  "removing %zu devices; clients have %d ms to let go of them",
+			  devices_count(), UMDEVD_SHUTDOWN_GRACE_MS);
+	drivers_stop();
+	atomic_store(&stopping_done, true);
+	if (have_reaper)
+		pthread_join(reaper, NULL);
 }
 
 int main(int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "log-level", required_argument, NULL, 'l' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	int level = UMDEV_LOG_INFO, opt, sig;
-	size_t started = 0;
+	struct daemon_config cfg;
+	struct umdev_workers *workers = NULL;
+	int ready_fd = -1, lock_fd = -1, sig, ret;
 	sigset_t stop;
-	bool ok;
 
-	while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			level = parse_level(optarg);
-			if (level < 0) {
-				fprintf(stderr, "umdevd: unknown log level '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
+	ret = daemon_config_parse(argc, argv, &cfg);
+	if (ret)
+		return ret == 1 ? 0 : 2;
+	if (cfg.foreground) {
+		umdev_set_log_handler(log_to_stderr, NULL, cfg.log_level);
+	} else {
+		detach(&ready_fd);
+		openlog("umdevd", LOG_PID, LOG_DAEMON);
+		umdev_set_log_handler(log_to_syslog, NULL, cfg.log_level);
 	}
-	if (optind < argc) {
-		fprintf(stderr, "umdevd: unexpected argument '%s'\n", argv[optind]);
-		return 2;
-	}
-
-	umdev_set_log_handler(log_to_stderr, NULL, level);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
-	mdev_register_notifier(&mdev_events);
+	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit();
 
-	for (; started < umdev_builtin_drivers_count; started++) {
-		const struct umdev_driver_module *m = umdev_builtin_drivers[started];
-		int ret = m->init();
+	ret = rundir_prepare(&cfg, &lock_fd);
+	if (ret)
+		goto out_fail;
+	ret = umdev_workers_create(cfg.workers, &workers);
+	if (ret) {
+		umdev_log(UMDEV_LOG_ERR, "cannot start the workers: %s", strerror(-ret));
+		goto out_release;
+	}
+	ret = devices_start(&cfg, workers);
+	if (ret)
+		goto out_workers;
+	drivers_start(&cfg);
 
-		if (ret) {
-			umdev_log(UMDEV_LOG_ERR, "driver %s failed to start: %s", m->name,
-				  strerror(-ret));
-			break;
-		}
-	}
-	ok = started == umdev_builtin_drivers_count;
-	if (ok) {
-		report_parents();
-		umdev_log(UMDEV_LOG_NOTICE, "ready");
-		sigwait(&stop, &sig);
-		umdev_log(UMDEV_LOG_NOTICE, "stopping on %s", strsignal(sig));
-	}
-	while (started--)
-		umdev_builtin_drivers[started]->exit();
-	mdev_unregister_notifier(&mdev_events);
-	return ok ? 0 : 1;
+	umdev_log(UMDEV_LOG_NOTICE, "ready: run dir %s, definitions %s", cfg.run_dir,
+		  cfg.conf_dir);
+	report_ready(&ready_fd, 0);
+	sigwait(&stop, &sig);
+	umdev_log(UMDEV_LOG_NOTICE, "stopping on %s", strsignal(sig));
+
+	shutdown_devices();
+	devices_stop();
+	umdev_workers_destroy(workers);
+	rundir_release(&cfg, lock_fd);
+	umdev_log(UMDEV_LOG_NOTICE, "stopped");
+	return 0;
+
+out_workers:
+	umdev_workers_destroy(workers);
+out_release:
+	rundir_release(&cfg, lock_fd);
+out_fail:
+	report_ready(&ready_fd, 1);
+	return 1;
 }
