@@ -7,9 +7,11 @@
 #include <getopt.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <umdev/log.h>
@@ -25,17 +27,30 @@ static const char *const level_names[] = {
 	[UMDEV_LOG_INFO] = "info", [UMDEV_LOG_DEBUG] = "debug",
 };
 
+/* @src, made absolute against the working directory (the daemon leaves it when it detaches). */
 static int set_path(char *dst, const char *what, const char *src)
 {
-	if (!src || src[0] != '/') {
-		fprintf(stderr, "umdevd: %s must be an absolute path: '%s'\n", what, src ? src : "");
+	char cwd[PATH_MAX];
+	int n;
+
+	if (!src || !src[0]) {
+		fprintf(stderr, "umdevd: %s is empty\n", what);
 		return -EINVAL;
 	}
-	if (strlen(src) >= PATH_MAX - 64) { /* room for <uuid>/vfio-user.sock and the like */
+	if (src[0] == '/') {
+		n = snprintf(dst, PATH_MAX - 64, "%s", src);
+	} else {
+		if (!getcwd(cwd, sizeof(cwd))) {
+			fprintf(stderr, "umdevd: %s: cannot resolve '%s': %s\n", what, src,
+				strerror(errno));
+			return -errno;
+		}
+		n = snprintf(dst, PATH_MAX - 64, "%s/%s", cwd, src);
+	}
+	if (n < 0 || n >= PATH_MAX - 64) { /* room for <uuid>/vfio-user.sock and the like */
 		fprintf(stderr, "umdevd: %s is too long\n", what);
 		return -ENAMETOOLONG;
 	}
-	strcpy(dst, src);
 	return 0;
 }
 
@@ -85,33 +100,57 @@ static int set_defaults(struct daemon_config *cfg)
 	return 0;
 }
 
+/* A user or group name, or a number. */
+static bool parse_id(const char *s, unsigned long *id)
+{
+	char *end;
+
+	if (!*s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	*id = strtoul(s, &end, 10);
+	return !*end && !errno && *id < (unsigned long)(uid_t)-1;
+}
+
 static int parse_owner(const char *spec, struct daemon_config *cfg)
 {
 	char buf[256], *colon;
+	unsigned long id;
 
-	if (strlen(spec) >= sizeof(buf))
+	if (strlen(spec) >= sizeof(buf)) {
+		fprintf(stderr, "umdevd: --socket-owner is too long\n");
 		return -EINVAL;
+	}
 	strcpy(buf, spec);
 	colon = strchr(buf, ':');
 	if (colon) {
 		struct group *gr;
 
 		*colon = '\0';
-		gr = getgrnam(colon + 1);
-		if (!gr) {
-			fprintf(stderr, "umdevd: no group '%s'\n", colon + 1);
-			return -ENOENT;
+		if (parse_id(colon + 1, &id)) {
+			cfg->socket_group = (gid_t)id;
+		} else {
+			gr = getgrnam(colon + 1);
+			if (!gr) {
+				fprintf(stderr, "umdevd: no group '%s'\n", colon + 1);
+				return -ENOENT;
+			}
+			cfg->socket_group = gr->gr_gid;
 		}
-		cfg->socket_group = gr->gr_gid;
 	}
 	if (*buf) {
-		struct passwd *pw = getpwnam(buf);
+		struct passwd *pw;
 
-		if (!pw) {
-			fprintf(stderr, "umdevd: no user '%s'\n", buf);
-			return -ENOENT;
+		if (parse_id(buf, &id)) {
+			cfg->socket_owner = (uid_t)id;
+		} else {
+			pw = getpwnam(buf);
+			if (!pw) {
+				fprintf(stderr, "umdevd: no user '%s'\n", buf);
+				return -ENOENT;
+			}
+			cfg->socket_owner = pw->pw_uid;
 		}
-		cfg->socket_owner = pw->pw_uid;
 	}
 	return 0;
 }
@@ -121,7 +160,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"Usage: umdevd [--foreground] [--run-dir DIR] [--conf-dir DIR]\n"
 		"              [--sysfs-dir DIR | --no-sysfs] [--driver-dir DIR]\n"
-		"              [--socket-owner USER[:GROUP]] [--log-level LEVEL]\n"
+		"              [--socket-owner USER[:GROUP]] [--log-level LEVEL] [--workers N]\n"
 		"Hosts umdev's mediated-device parents and serves each mediated device over\n"
 		"vfio-user, with the kernel's sysfs interface through FUSE and a control socket\n"
 		"for umdevctl.\n"
@@ -135,7 +174,8 @@ static void usage(FILE *out)
 		"  --no-sysfs           no sysfs tree\n"
 		"  --driver-dir DIR     driver plugins (*.so) to load (default %s)\n"
 		"  --socket-owner U[:G] owner and group of the device sockets (a group: mode 0660)\n"
-		"  --log-level LEVEL    err, warning, notice, info (default) or debug\n",
+		"  --log-level LEVEL    err, warning, notice, info (default) or debug\n"
+		"  --workers N          threads serving the device sockets (default 0: one per CPU)\n",
 		UMDEV_DRIVER_DIR);
 }
 
@@ -229,6 +269,17 @@ int daemon_config_parse(int argc, char **argv, struct daemon_config *cfg)
 		return 2;
 	if (no_sysfs)
 		cfg->sysfs_dir[0] = '\0';
+	/* <run-dir>/devices/<uuid>/vfio-user.sock must fit a UNIX socket address */
+	size_t room = sizeof(((struct sockaddr_un *)0)->sun_path) - 1 -
+		      strlen("/devices/01234567-89ab-cdef-0123-456789abcdef/vfio-user.sock");
+
+	if (strlen(cfg->run_dir) > room) {
+		fprintf(stderr,
+			"umdevd: the run dir %s is too long: the device sockets under it would not "
+			"fit a UNIX socket address (it may have at most %zu bytes)\n",
+			cfg->run_dir, room);
+		return 2;
+	}
 	return 0;
 }
 

@@ -127,6 +127,10 @@ int rundir_prepare(const struct daemon_config *cfg, int *ret_lock_fd)
 		close(fd);
 		return ret;
 	}
+	/* the lock file names the daemon holding it, for scripts and `kill` */
+	if (ftruncate(fd, 0) < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0)
+		umdev_log(UMDEV_LOG_WARNING, "cannot write the pid into %s: %s", path,
+			  strerror(errno));
 	/* what a daemon that was killed left behind */
 	if (!join(path, cfg->run_dir, "control.sock") && lstat(path, &st) == 0 &&
 	    S_ISSOCK(st.st_mode))

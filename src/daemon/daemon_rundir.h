@@ -4,7 +4,7 @@
  * directory refuses to start, and cleaned of what a daemon that was killed left behind
  * (device sockets, the control socket, a FUSE mount whose server is gone).
  *
- *   <run-dir>/umdevd.lock                 held (flock) while the daemon runs
+ *   <run-dir>/umdevd.lock                 held (flock) while the daemon runs; its pid
  *   <run-dir>/control.sock                the control socket
  *   <run-dir>/devices/<uuid>/{vfio-user,mpqemu}.sock the sockets of each device
  *   <run-dir>/sys                         the sysfs tree (default mount point)

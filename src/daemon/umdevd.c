@@ -30,6 +30,7 @@
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_devices.h"
 #include "daemon/daemon_drivers.h"
+#include "daemon/daemon_notify.h"
 #include "daemon/daemon_rundir.h"
 
 /* Clients get this long to let go of devices being removed at shutdown. */
@@ -181,8 +182,10 @@ int main(int argc, char **argv)
 	umdev_log(UMDEV_LOG_NOTICE, "ready: run dir %s, definitions %s", cfg.run_dir,
 		  cfg.conf_dir);
 	report_ready(&ready_fd, 0);
+	daemon_notify("READY=1");
 	sigwait(&stop, &sig);
 	umdev_log(UMDEV_LOG_NOTICE, "stopping on %s", strsignal(sig));
+	daemon_notify("STOPPING=1");
 
 	shutdown_devices();
 	devices_stop();

@@ -16,28 +16,9 @@ src=${UMDEV_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 cc=${CC:-cc}
 cflags=(-std=c17 -Wall -Wextra -Werror)
 
-lines=() # TAP lines and diagnostics, printed at the end after the plan
-n=0
-pass() { n=$((n + 1)); lines+=("ok $n - $1"); }
-fail() { n=$((n + 1)); lines+=("not ok $n - $1"); }
-check() { # check DESCRIPTION COMMAND...: a case that passes when COMMAND succeeds
-	local desc=$1
-	shift
-	if "$@"; then pass "$desc"; else fail "$desc"; fi
-}
-diag() { lines+=("# $1"); }
-diag_file() { # the last lines of a log, as diagnostics
-	local l
-	while IFS= read -r l; do diag "  $l"; done < <(tail -n 20 "$1")
-}
-finish() {
-	echo "1..$n"
-	local l
-	for l in "${lines[@]}"; do echo "$l"; done
-	rm -rf "$tmp"
-	for l in "${lines[@]}"; do [[ $l == "not ok "* ]] && exit 1; done
-	exit 0
-}
+# shellcheck source=../lib/tap.sh
+. "$src/tests/lib/tap.sh"
+cleanup() { rm -rf "$tmp"; }
 
 if [ -z "$build" ] || [ ! -f "$build/meson-private/install.dat" ]; then
 	echo "1..1"
@@ -182,7 +163,7 @@ run_loader() {
 			seen=$((seen + 1))
 			failed=1
 		elif [[ $line == "#"* ]]; then
-			lines+=("$line")
+			tap_add_raw "$line"
 		fi
 	done <<<"$out"
 	if [ "$seen" -ne "$planned" ] || { [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; }; then
