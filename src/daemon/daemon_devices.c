@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * umdevd's device sockets (see daemon_devices.h): a vfio device notifier that creates a
- * vfio-user server for each registered device and destroys it when the device's
- * unregistration completes. Servers are kept in a hash map by device name.
+ * vfio-user and an mpqemu server for each registered device and destroys them when the
+ * device's unregistration completes. Servers are kept in a hash map by device name. The
+ * device itself accepts one client at a time, whichever socket it came through.
  *
  * The notifier runs on the thread that registers or unregisters the device (a management
  * request, a driver starting or stopping), never on a worker, so creating and destroying
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <umdev/log.h>
+#include <umdev/mpqemu_server.h>
 #include <umdev/vfio_device_fd.h>
 #include <umdev/vfio_user_server.h>
 
@@ -28,6 +30,7 @@ struct served {
 	char *name;
 	char dir[PATH_MAX];
 	struct vfio_user_server *server;
+	struct mpqemu_server *mpqemu; /* NULL when it could not be made (logged) */
 };
 
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER; /* guards `served` */
@@ -52,6 +55,39 @@ static bool name_is_safe(const char *name)
 	return *name && !strchr(name, '/') && strcmp(name, ".") && strcmp(name, "..");
 }
 
+/* <dir>/<leaf> into @path (PATH_MAX); -ENAMETOOLONG when it does not fit. */
+static int socket_path(char *path, const char *dir, const char *leaf)
+{
+	int n = snprintf(path, PATH_MAX, "%s/%s", dir, leaf);
+
+	return n < 0 || n >= PATH_MAX ? -ENAMETOOLONG : 0;
+}
+
+static void served_free(struct served *s)
+{
+	mpqemu_server_destroy(s->mpqemu);
+	vfio_user_server_destroy(s->server);
+	rmdir(s->dir);
+	free(s->name);
+	free(s);
+}
+
+/* The mpqemu socket is a second way in; a device that has none is still served. */
+static void serve_mpqemu(struct vfio_device *vdev, struct served *s)
+{
+	struct mpqemu_server_config cfg = {
+		.workers = pool, .owner = config->socket_owner, .group = config->socket_group,
+	};
+	char path[PATH_MAX];
+	int ret = socket_path(path, s->dir, "mpqemu.sock");
+
+	cfg.socket_path = path;
+	if (!ret)
+		ret = mpqemu_server_create(vdev, &cfg, &s->mpqemu);
+	if (ret)
+		umdev_log(UMDEV_LOG_WARNING, "%s: no mpqemu socket: %s", s->name, strerror(-ret));
+}
+
 static void device_registered(struct vfio_device *vdev)
 {
 	const char *name = dev_name(vdev->dev);
@@ -69,7 +105,7 @@ static void device_registered(struct vfio_device *vdev)
 		goto err_nomem;
 	if (snprintf(s->dir, sizeof(s->dir), "%s/devices/%s", config->run_dir, name) >=
 		    (int)sizeof(s->dir) ||
-	    snprintf(path, sizeof(path), "%s/vfio-user.sock", s->dir) >= (int)sizeof(path)) {
+	    socket_path(path, s->dir, "vfio-user.sock")) {
 		ret = -ENAMETOOLONG;
 		goto err_log;
 	}
@@ -81,10 +117,11 @@ static void device_registered(struct vfio_device *vdev)
 	ret = vfio_user_server_create(vdev, &cfg, &s->server);
 	if (ret)
 		goto err_rmdir;
+	serve_mpqemu(vdev, s);
 	pthread_mutex_lock(&served_lock);
 	hmap_insert(&served, &s->node, hash_string(name));
 	pthread_mutex_unlock(&served_lock);
-	umdev_log(UMDEV_LOG_INFO, "serving %s at %s", name, path);
+	umdev_log(UMDEV_LOG_INFO, "serving %s at %s", name, s->dir);
 	return;
 
 err_rmdir:
@@ -108,12 +145,8 @@ static void device_unregistered(struct vfio_device *vdev)
 	if (s)
 		hmap_remove(&served, &s->node);
 	pthread_mutex_unlock(&served_lock);
-	if (!s)
-		return;
-	vfio_user_server_destroy(s->server);
-	rmdir(s->dir);
-	free(s->name);
-	free(s);
+	if (s)
+		served_free(s);
 }
 
 static void on_vfio_event(struct notifier_block *nb, unsigned long event, void *data)
@@ -138,8 +171,13 @@ int devices_start(const struct daemon_config *cfg, struct umdev_workers *workers
 void devices_disconnect_all(void)
 {
 	pthread_mutex_lock(&served_lock);
-	HMAP_FOR_EACH(node, &served)
-		vfio_user_server_disconnect(container_of(node, struct served, node)->server);
+	HMAP_FOR_EACH(node, &served) {
+		struct served *s = container_of(node, struct served, node);
+
+		vfio_user_server_disconnect(s->server);
+		if (s->mpqemu)
+			mpqemu_server_disconnect(s->mpqemu);
+	}
 	pthread_mutex_unlock(&served_lock);
 }
 
@@ -163,10 +201,7 @@ void devices_stop(void)
 		struct served *s = container_of(node, struct served, node);
 
 		hmap_remove(&served, node);
-		vfio_user_server_destroy(s->server);
-		rmdir(s->dir);
-		free(s->name);
-		free(s);
+		served_free(s);
 	}
 	hmap_destroy(&served);
 	pthread_mutex_unlock(&served_lock);

@@ -2,8 +2,9 @@
 /*
  * umdevd's device sockets: every vfio device that registers (a mediated device bound to
  * vfio_mdev, or to its driver's own bus driver) gets a vfio-user server at
- * <run-dir>/devices/<name>/vfio-user.sock, and loses it when its unregistration completes
- * (after its client, if any, has let go).
+ * <run-dir>/devices/<name>/vfio-user.sock and an mpqemu server (QEMU 7.2's
+ * x-pci-proxy-dev) at <run-dir>/devices/<name>/mpqemu.sock, and loses them when its
+ * unregistration completes (after its client, if any, has let go).
  */
 #ifndef UMDEV_DAEMON_DEVICES_H
 #define UMDEV_DAEMON_DEVICES_H
