@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * umdev-serve: serve one mediated device over vfio-user, without the management plane. It
- * starts a driver (built in, or a plugin .so), creates one mediated device of the given type
- * and UUID, and serves it on a UNIX socket until SIGTERM or SIGINT; then it disconnects the
- * client, removes the device and stops the driver. For tests, benchmarks, and embedding
- * umdev in a larger program's process layout.
+ * umdev-serve: serve one mediated device over vfio-user and/or mpqemu, without the
+ * management plane. It starts a driver (built in, or a plugin .so), creates one mediated
+ * device of the given type and UUID, and serves it on a UNIX socket per transport until
+ * SIGTERM or SIGINT; then it disconnects the client, removes the device and stops the driver.
+ * For tests, benchmarks, and embedding umdev in a larger program's process layout.
  *
- *   umdev-serve --driver null --type null-1 --uuid UUID --socket PATH
+ *   umdev-serve --driver null --type null-1 --uuid UUID --socket PATH [--mpqemu-socket PATH]
  */
 #include <errno.h>
 #include <getopt.h>
@@ -21,6 +21,7 @@
 
 #include <umdev/log.h>
 #include <umdev/mdev_manage.h>
+#include <umdev/mpqemu_server.h>
 #include <umdev/vfio_device_fd.h>
 #include <umdev/vfio_user_server.h>
 #include <umdev/workers.h>
@@ -30,7 +31,7 @@
 #define MAX_ATTRS 16
 
 struct options {
-	const char *driver, *type, *uuid, *socket, *owner;
+	const char *driver, *type, *uuid, *socket, *mpqemu_socket, *owner;
 	const char *attrs[MAX_ATTRS]; /* "group/name=value" */
 	unsigned int nattrs;
 	unsigned int threads;
@@ -47,14 +48,18 @@ static void log_to_stderr(int level, const char *message, void *userdata)
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: umdev-serve --driver NAME|PATH --type TYPE --uuid UUID --socket PATH\n"
+		"Usage: umdev-serve --driver NAME|PATH --type TYPE --uuid UUID\n"
+		"                   [--socket PATH] [--mpqemu-socket PATH]\n"
 		"                   [--attr GROUP/NAME=VALUE]... [--owner USER[:GROUP]]\n"
 		"                   [--threads N] [--verbose]\n"
-		"Serves one mediated device over vfio-user until SIGTERM or SIGINT.\n"
-		"  --driver   a built-in driver (null) or the path of a driver plugin (.so)\n"
+		"Serves one mediated device over vfio-user and/or mpqemu until SIGTERM or SIGINT.\n"
+		"  --driver   a built-in driver (null, mtty) or the path of a driver plugin (.so)\n"
 		"  --type     the device's type, e.g. null-1\n"
 		"  --uuid     the device's UUID\n"
-		"  --socket   where to listen (mode 0600; 0660 with a group)\n"
+		"  --socket   where to listen for vfio-user clients (mode 0600; 0660 with a group)\n"
+		"  --mpqemu-socket\n"
+		"             where to listen for mpqemu clients (QEMU 7.2's x-pci-proxy-dev);\n"
+		"             at least one of the two sockets is needed\n"
 		"  --attr     write a vendor attribute of the device once created,\n"
 		"             e.g. vendor/port0_backend=pty (mtty); repeatable\n"
 		"  --owner    the socket's owner and group (default: this process's user)\n"
@@ -68,6 +73,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "uuid", required_argument, NULL, 'u' },   { "socket", required_argument, NULL, 's' },
 		{ "owner", required_argument, NULL, 'o' },  { "threads", required_argument, NULL, 'n' },
 		{ "attr", required_argument, NULL, 'a' },
+		{ "mpqemu-socket", required_argument, NULL, 'm' },
 		{ "verbose", no_argument, NULL, 'v' },	    { "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -80,6 +86,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case 't': o->type = optarg; break;
 		case 'u': o->uuid = optarg; break;
 		case 's': o->socket = optarg; break;
+		case 'm': o->mpqemu_socket = optarg; break;
 		case 'o': o->owner = optarg; break;
 		case 'a':
 			if (o->nattrs == MAX_ATTRS || !strchr(optarg, '=') || !strchr(optarg, '/')) {
@@ -105,8 +112,10 @@ static int parse_args(int argc, char **argv, struct options *o)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || !o->driver || !o->type || !o->uuid || !o->socket) {
-		fprintf(stderr, "umdev-serve: --driver, --type, --uuid and --socket are required\n");
+	if (optind < argc || !o->driver || !o->type || !o->uuid ||
+	    (!o->socket && !o->mpqemu_socket)) {
+		fprintf(stderr, "umdev-serve: --driver, --type, --uuid and --socket or "
+				"--mpqemu-socket are required\n");
 		usage(stderr);
 		return 2;
 	}
@@ -205,6 +214,7 @@ static int serve(const struct options *o, struct vfio_user_server_config *cfg, s
 {
 	char name[UUID_STRING_LEN + 1];
 	struct vfio_user_server *server = NULL;
+	struct mpqemu_server *mpqemu = NULL;
 	struct mdev_parent *parent = NULL;
 	struct mdev_device *mdev = NULL;
 	struct vfio_device *vdev = NULL;
@@ -237,24 +247,44 @@ static int serve(const struct options *o, struct vfio_user_server_config *cfg, s
 			name);
 		goto out_remove;
 	}
-	cfg->socket_path = o->socket;
 	ret = umdev_workers_create(o->threads, &cfg->workers);
 	if (ret) {
 		fprintf(stderr, "umdev-serve: cannot start workers: %s\n", strerror(-ret));
 		goto out_put_vdev;
 	}
-	ret = vfio_user_server_create(vdev, cfg, &server);
-	if (ret) {
-		fprintf(stderr, "umdev-serve: cannot listen on %s: %s\n", o->socket,
-			strerror(-ret));
-		goto out_workers;
+	if (o->socket) {
+		cfg->socket_path = o->socket;
+		ret = vfio_user_server_create(vdev, cfg, &server);
+		if (ret) {
+			fprintf(stderr, "umdev-serve: cannot listen on %s: %s\n", o->socket,
+				strerror(-ret));
+			goto out_servers;
+		}
+		umdev_log(UMDEV_LOG_NOTICE, "serving %s (%s) over vfio-user at %s", name,
+			  o->type, o->socket);
 	}
-	umdev_log(UMDEV_LOG_NOTICE, "serving %s (%s) at %s", name, o->type, o->socket);
+	if (o->mpqemu_socket) {
+		struct mpqemu_server_config mcfg = {
+			.socket_path = o->mpqemu_socket, .workers = cfg->workers,
+			.owner = cfg->owner, .group = cfg->group,
+		};
+
+		ret = mpqemu_server_create(vdev, &mcfg, &mpqemu);
+		if (ret) {
+			fprintf(stderr, "umdev-serve: cannot listen on %s: %s\n", o->mpqemu_socket,
+				strerror(-ret));
+			goto out_servers;
+		}
+		umdev_log(UMDEV_LOG_NOTICE, "serving %s (%s) over mpqemu at %s", name, o->type,
+			  o->mpqemu_socket);
+	}
 	sigwait(stop, &sig);
 	umdev_log(UMDEV_LOG_NOTICE, "stopping on %s", strsignal(sig));
 	status = 0;
+out_servers:
+	mpqemu_server_destroy(mpqemu);
 	vfio_user_server_destroy(server);
-out_workers:
+
 	umdev_workers_destroy(cfg->workers);
 out_put_vdev:
 	vfio_put_device(vdev);
