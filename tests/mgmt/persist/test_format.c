@@ -142,7 +142,8 @@ TEST(mdevctl_messages_for_bad_definitions)
 TEST(limits_of_definitions)
 {
 	struct mdev_definition def;
-	char *json = malloc(64 * 1024), err[256];
+	static char json[64 * 1024];
+	char err[256];
 	size_t len;
 
 	/* DEFINITION_MAX_ATTRS attributes load; one more does not */
@@ -180,7 +181,6 @@ TEST(limits_of_definitions)
 	make_def(&def, "mtty", UA, "t", false, DEFINITION_MAX_ATTRS);
 	CHECK_EQ(definition_attr_insert(&def, 0, "x", "y"), -E2BIG);
 	definition_clear(&def);
-	free(json);
 }
 
 /* serde_json's verdict on @text: "" when it parses. */
