@@ -11,6 +11,7 @@
  * daemon_config.h lists the options and defaults.
  */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -27,11 +29,14 @@
 #include <umdev/mdev_manage.h>
 #include <umdev/workers.h>
 
+#include "daemon/daemon_autostart.h"
 #include "daemon/daemon_config.h"
 #include "daemon/daemon_devices.h"
 #include "daemon/daemon_drivers.h"
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_rundir.h"
+#include "mgmt/ctl/ctl_server.h"
+#include "mgmt/sysfs/sysfs.h"
 
 /* Clients get this long to let go of devices being removed at shutdown. */
 #define UMDEVD_SHUTDOWN_GRACE_MS 5000
@@ -142,11 +147,53 @@ static void shutdown_devices(void)
 		pthread_join(reaper, NULL);
 }
 
+/* The control socket at <run-dir>/control.sock; its group is that of --socket-owner. */
+static int start_control(const struct daemon_config *cfg, struct ctl_server **ret)
+{
+	char path[PATH_MAX];
+	struct ctl_server_config ctl = {
+		.socket_path = path, .conf_dir = cfg->conf_dir, .run_dir = cfg->run_dir,
+		.group = cfg->socket_group,
+	};
+	int ret_code;
+
+	if (snprintf(path, sizeof(path), "%s/control.sock", cfg->run_dir) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	ret_code = ctl_server_start(&ctl, ret);
+	if (ret_code)
+		umdev_log(UMDEV_LOG_ERR, "cannot start the control socket %s: %s", path,
+			  strerror(-ret_code));
+	return ret_code;
+}
+
+/* Runs until SIGTERM or SIGINT, starting queued auto devices meanwhile; the signal. */
+static int main_loop(int sig_fd)
+{
+	struct pollfd fds[2] = { { .fd = sig_fd, .events = POLLIN },
+				 { .fd = autostart_fd(), .events = POLLIN } };
+	struct signalfd_siginfo si;
+
+	for (;;) {
+		if (poll(fds, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			umdev_log(UMDEV_LOG_ERR, "poll: %s", strerror(errno));
+			return SIGTERM;
+		}
+		if (fds[1].revents)
+			autostart_run_pending();
+		if (fds[0].revents && read(sig_fd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+			return (int)si.ssi_signo;
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct daemon_config cfg;
 	struct umdev_workers *workers = NULL;
-	int ready_fd = -1, lock_fd = -1, sig, ret;
+	struct ctl_server *ctl = NULL;
+	struct sysfs_fs *sysfs = NULL;
+	int ready_fd = -1, lock_fd = -1, sig_fd = -1, sig, ret;
 	sigset_t stop;
 
 	ret = daemon_config_parse(argc, argv, &cfg);
@@ -159,12 +206,18 @@ int main(int argc, char **argv)
 		openlog("umdevd", LOG_PID, LOG_DAEMON);
 		umdev_set_log_handler(log_to_syslog, NULL, cfg.log_level);
 	}
+	/* blocked before any thread starts, so that every thread inherits the mask */
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit();
+	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
+	if (sig_fd < 0) {
+		umdev_log(UMDEV_LOG_ERR, "signalfd: %s", strerror(errno));
+		goto out_fail;
+	}
 
 	ret = rundir_prepare(&cfg, &lock_fd);
 	if (ret)
@@ -177,28 +230,54 @@ int main(int argc, char **argv)
 	ret = devices_start(&cfg, workers);
 	if (ret)
 		goto out_workers;
+	ret = autostart_start(&cfg);
+	if (ret) {
+		umdev_log(UMDEV_LOG_ERR, "cannot follow parents: %s", strerror(-ret));
+		goto out_devices;
+	}
 	drivers_start(&cfg);
+	ret = start_control(&cfg, &ctl);
+	if (ret)
+		goto out_drivers;
+	if (cfg.sysfs_dir[0] && sysfs_fs_mount(cfg.sysfs_dir, &sysfs)) {
+		umdev_log(UMDEV_LOG_ERR, "cannot serve the sysfs tree at %s (--no-sysfs runs "
+			  "without it)", cfg.sysfs_dir);
+		goto out_control;
+	}
 
 	umdev_log(UMDEV_LOG_NOTICE, "ready: run dir %s, definitions %s", cfg.run_dir,
 		  cfg.conf_dir);
 	report_ready(&ready_fd, 0);
 	daemon_notify("READY=1");
-	sigwait(&stop, &sig);
+	sig = main_loop(sig_fd);
 	umdev_log(UMDEV_LOG_NOTICE, "stopping on %s", strsignal(sig));
 	daemon_notify("STOPPING=1");
 
+	ctl_server_stop(ctl);
+	autostart_stop();
 	shutdown_devices();
+	sysfs_fs_unmount(sysfs);
 	devices_stop();
 	umdev_workers_destroy(workers);
 	rundir_release(&cfg, lock_fd);
+	close(sig_fd);
 	umdev_log(UMDEV_LOG_NOTICE, "stopped");
 	return 0;
 
+out_control:
+	ctl_server_stop(ctl);
+out_drivers:
+	autostart_stop();
+	drivers_stop();
+out_devices:
+	devices_stop();
 out_workers:
 	umdev_workers_destroy(workers);
 out_release:
 	rundir_release(&cfg, lock_fd);
 out_fail:
+	if (sig_fd >= 0)
+		close(sig_fd);
 	report_ready(&ready_fd, 1);
 	return 1;
 }
