@@ -9,6 +9,8 @@
  *   cli_verbs_list.c    types, list
  *   cli_verbs_device.c  start, stop, start-parent-mdevs, info
  *   cli_verbs_define.c  define, undefine, modify
+ *   cli_verbs_qemu.c    qemu: connect to devices and exec QEMU with them attached
+ *   cli_mpqemu.c        qemu's mpqemu connections: connect and check the device answers
  *
  * umdevctl presents itself under the name it was run as (argv[0]'s base name): installed
  * or linked as `mdevctl`, its output is byte for byte mdevctl's for the same state.
@@ -59,6 +61,12 @@ struct cli_verb {
 	int (*run)(struct cli_ctx *ctx, const struct cli_args *args);
 	bool hidden;	  /* not in the help (start-parent-mdevs, as in mdevctl) */
 	bool has_version; /* takes -V/--version (only list, in mdevctl 1.2.0) */
+	/*
+	 * A verb of umdev's own whose command line is not clap's (qemu: a QEMU command line
+	 * follows): it gets its raw arguments, prints its own help and usage errors, and calls
+	 * cli_find_run_dir() before it talks to the daemon. @opts and @run are then unused.
+	 */
+	int (*run_argv)(struct cli_ctx *ctx, int argc, char **argv);
 };
 
 /* The parsed arguments of a verb. */
@@ -77,7 +85,14 @@ struct cli_args {
 struct cli_ctx {
 	const char *prog;    /* the name umdevctl runs as, for messages */
 	const char *run_dir; /* where umdevd's control socket is */
+	const char *run_dir_arg; /* --run-dir's value, or NULL (for cli_find_run_dir()) */
 };
+
+/* ---- umdevctl.c ---- */
+
+/* Sets ctx->run_dir from --run-dir, $UMDEV_RUN_DIR or umdevd's default; 0, or 1 after
+ * printing the error. run_verb() does it for clap verbs once their arguments are parsed. */
+int cli_find_run_dir(struct cli_ctx *ctx);
 
 /* ---- cli_args.c ---- */
 
@@ -142,6 +157,20 @@ int cli_print_json(struct json_object *obj);
 /* ---- the verbs ---- */
 extern const struct cli_verb cli_verb_types, cli_verb_list, cli_verb_start, cli_verb_stop;
 extern const struct cli_verb cli_verb_define, cli_verb_undefine, cli_verb_modify;
-extern const struct cli_verb cli_verb_start_parent_mdevs, cli_verb_info;
+extern const struct cli_verb cli_verb_start_parent_mdevs, cli_verb_info, cli_verb_qemu;
+
+/* ---- cli_mpqemu.c ---- */
+
+/*
+ * Connects to a device's mpqemu socket at @path for QEMU to inherit (no close-on-exec) and
+ * checks that the device serves this connection: it answers a config read of the vendor ID
+ * (QEMU reads it first anyway), which it does not when it refused the connection (one
+ * client at a time). Returns the fd and the vendor ID in *@vendor, or -errno: -ECONNRESET
+ * when the device closed the connection, -ETIMEDOUT when it did not answer in
+ * CLI_MPQEMU_PROBE_TIMEOUT_MS, -EPROTO for an answer that is no valid RET.
+ */
+int cli_mpqemu_connect(const char *path, unsigned int *vendor);
+
+#define CLI_MPQEMU_PROBE_TIMEOUT_MS 5000
 
 #endif

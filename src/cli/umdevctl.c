@@ -5,12 +5,13 @@
  *
  *   umdevctl [--run-dir DIR] types|list|start|stop|define|undefine|modify|
  *            start-parent-mdevs|info ...
+ *   umdevctl [--run-dir DIR] qemu [--transport mpqemu|vfio-user] UUID... -- QEMU [ARGS...]
  *
  * The verbs, options, outputs, errors and exit statuses are mdevctl's (0; 1 after
  * "Error: ..."; 2 for usage errors in clap's words), under the name it runs as: linked as
- * `mdevctl` it prints what mdevctl prints, and as `lsmdev` it is `list`. `info UUID` is
- * umdev's own. The daemon is found at --run-dir DIR, else $UMDEV_RUN_DIR, else umdevd's
- * default: /run/umdev as root, $XDG_RUNTIME_DIR/umdev otherwise.
+ * `mdevctl` it prints what mdevctl prints, and as `lsmdev` it is `list`. `info UUID` and
+ * `qemu` are umdev's own. The daemon is found at --run-dir DIR, else $UMDEV_RUN_DIR, else
+ * umdevd's default: /run/umdev as root, $XDG_RUNTIME_DIR/umdev otherwise.
  */
 #include <errno.h>
 #include <libgen.h>
@@ -25,7 +26,7 @@
 static const struct cli_verb *const verbs[] = {
 	&cli_verb_define, &cli_verb_undefine, &cli_verb_modify, &cli_verb_start,
 	&cli_verb_stop,	  &cli_verb_list,     &cli_verb_types,	&cli_verb_start_parent_mdevs,
-	&cli_verb_info,
+	&cli_verb_info,	  &cli_verb_qemu,
 };
 
 #define NVERBS (sizeof(verbs) / sizeof(verbs[0]))
@@ -39,24 +40,25 @@ static const struct cli_verb *find_verb(const char *name)
 	return NULL;
 }
 
-/* The run directory: --run-dir, $UMDEV_RUN_DIR, or umdevd's default; NULL after an error. */
-static const char *run_dir(const char *given, char *buf, size_t size)
+int cli_find_run_dir(struct cli_ctx *ctx)
 {
+	static char buf[4096];
 	const char *env = getenv("UMDEV_RUN_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
 
-	if (given && *given)
-		return given;
-	if (env && *env)
-		return env;
-	if (geteuid() == 0)
-		return "/run/umdev";
-	if (!xdg || !*xdg) {
-		cli_error("XDG_RUNTIME_DIR is not set: give umdevd's run directory with --run-dir "
-			  "or UMDEV_RUN_DIR");
-		return NULL;
+	if (ctx->run_dir_arg && *ctx->run_dir_arg) {
+		ctx->run_dir = ctx->run_dir_arg;
+	} else if (env && *env) {
+		ctx->run_dir = env;
+	} else if (geteuid() == 0) {
+		ctx->run_dir = "/run/umdev";
+	} else if (!xdg || !*xdg) {
+		return cli_error("XDG_RUNTIME_DIR is not set: give umdevd's run directory with "
+				 "--run-dir or UMDEV_RUN_DIR");
+	} else {
+		snprintf(buf, sizeof(buf), "%s/umdev", xdg);
+		ctx->run_dir = buf;
 	}
-	snprintf(buf, size, "%s/umdev", xdg);
-	return buf;
+	return 0;
 }
 
 /* A first argument that is no subcommand. */
@@ -105,7 +107,7 @@ static int after_dashes(const struct cli_ctx *ctx, const char *arg)
 }
 
 /* `help [VERB]`; @extra: a further argument, or NULL */
-static int help(const struct cli_ctx *ctx, const char *name, const char *extra)
+static int help(struct cli_ctx *ctx, const char *name, const char *extra)
 {
 	const struct cli_verb *verb = name ? find_verb(name) : NULL;
 	char usage[512];
@@ -125,6 +127,11 @@ static int help(const struct cli_ctx *ctx, const char *name, const char *extra)
 				MORE_INFO, extra, usage);
 		return 2;
 	}
+	if (verb->run_argv) { /* a verb with its own command line prints its own help */
+		char help_arg[] = "--help", *help_argv[] = { help_arg, NULL };
+
+		return verb->run_argv(ctx, 1, help_argv);
+	}
 	cli_print_verb_help(ctx, verb);
 	return 0;
 }
@@ -134,13 +141,19 @@ static int run_verb(struct cli_ctx *ctx, const struct cli_verb *verb, const char
 		    int argc, char **argv)
 {
 	struct cli_args args;
-	char buf[4096];
-	int ret = cli_parse(ctx, verb, argc, argv, &args);
+	int ret;
 
+	ctx->run_dir_arg = dir_arg;
+	if (verb->run_argv) {
+		ret = verb->run_argv(ctx, argc, argv);
+		if (fflush(stdout) == EOF && !ret)
+			ret = cli_error("failed printing to stdout: %s", strerror(errno));
+		return ret;
+	}
+	ret = cli_parse(ctx, verb, argc, argv, &args);
 	if (ret)
 		return ret == CLI_PARSE_DONE ? 0 : ret;
-	ctx->run_dir = run_dir(dir_arg, buf, sizeof(buf));
-	if (!ctx->run_dir)
+	if (cli_find_run_dir(ctx))
 		return 1;
 	ret = verb->run(ctx, &args);
 	if (fflush(stdout) == EOF && !ret)
