@@ -114,13 +114,18 @@ static int take_transport(const struct cli_ctx *ctx, struct qemu_cmd *cmd, const
 	return 2;
 }
 
-static int take_uuid(const struct cli_ctx *ctx, struct qemu_cmd *cmd, const char *arg)
+/* @dashes: a "--" follows (else a word that is no UUID is likely QEMU's, "--" forgotten) */
+static int take_uuid(const struct cli_ctx *ctx, struct qemu_cmd *cmd, const char *arg,
+		     bool dashes)
 {
 	char why[256];
 
 	if (cmd->nuuid == CLI_QEMU_MAX_DEVICES)
 		return usage_error(ctx, "More than %d devices given", CLI_QEMU_MAX_DEVICES);
 	if (mdevctl_uuid_parse(arg, cmd->uuid[cmd->nuuid], why, sizeof(why))) {
+		if (!dashes)
+			return usage_error(ctx, "'%s' is no UUID, and no '--' is given: '--' and "
+					   "the QEMU command line must follow the UUIDs", arg);
 		fprintf(stderr, "error: Invalid value \"%s\" for '<UUID>...': %s\n" MORE_INFO, arg,
 			why);
 		return 2;
@@ -136,9 +141,12 @@ static int take_uuid(const struct cli_ctx *ctx, struct qemu_cmd *cmd, const char
 /* 0, 2 after a usage error, or CLI_PARSE_DONE after the help. */
 static int parse(const struct cli_ctx *ctx, int argc, char **argv, struct qemu_cmd *cmd)
 {
+	bool dashes = false;
 	int i, ret = 0;
 
 	memset(cmd, 0, sizeof(*cmd));
+	for (i = 0; i < argc && !dashes; i++)
+		dashes = !strcmp(argv[i], "--");
 	for (i = 0; i < argc && !ret && strcmp(argv[i], "--"); i++) {
 		const char *a = argv[i];
 
@@ -155,7 +163,7 @@ static int parse(const struct cli_ctx *ctx, int argc, char **argv, struct qemu_c
 			ret = usage_error(ctx, "Found argument '%s' which wasn't expected, or isn't "
 					  "valid in this context", a);
 		} else {
-			ret = take_uuid(ctx, cmd, a);
+			ret = take_uuid(ctx, cmd, a, dashes);
 		}
 	}
 	if (ret)
