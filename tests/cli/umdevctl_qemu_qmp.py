@@ -11,9 +11,10 @@ and port I/O through HMP's `o`/`i`: the IDs and class of each device, its BARs s
 QEMU, a UART register through a BAR. Then it hot plugs a third device as docs/qemu.md says
 (its mpqemu socket connected here, passed with `getfd`, `device_add`), unplugs it (with no
 guest, the guest's part of ACPI unplug, the eject register write its _EJ0 method makes, is
-done here through HMP) and plugs it again; and checks after each step who holds which
-device. Skipped when the QEMU ($UMDEV_QEMU72, else /usr/bin/qemu-system-x86_64) has no
-x-pci-proxy-dev. Every QEMU run is bounded by timeout(1) and killed at the end.
+done here through HMP), plugs it again with the example program of docs/qemu.md, and checks
+after each step who holds which device. Skipped when the QEMU ($UMDEV_QEMU72, else
+/usr/bin/qemu-system-x86_64) has no x-pci-proxy-dev. The QEMU run is bounded by timeout(1)
+and killed with its process group at the end.
 """
 import array
 import json
@@ -29,6 +30,9 @@ import tempfile
 import time
 
 UMDEVD, UMDEVCTL = sys.argv[1], sys.argv[2]
+SOURCE_ROOT = os.environ.get("UMDEV_SOURCE_ROOT",
+                             os.path.dirname(os.path.dirname(os.path.dirname(
+                                 os.path.abspath(__file__)))))
 QEMU = os.environ.get("UMDEV_QEMU72", "/usr/bin/qemu-system-x86_64")
 QEMU_TIMEOUT_S = 120  # the whole QEMU run, through timeout(1)
 QMP_TIMEOUT_S = 20    # one QMP reply or event
@@ -219,13 +223,14 @@ def main(tmp):
           "three mtty devices started with umdevctl answer on their mpqemu sockets", uuids)
 
     # ---- umdevctl qemu: two devices on QEMU's command line ----
-    qmp_path = f"{tmp}/qmp.sock"
+    qmp_path, qmp2_path = f"{tmp}/qmp.sock", f"{tmp}/qmp2.sock"
     qemu_log = open(f"{tmp}/qemu.log", "w")
     qemu = subprocess.Popen(
         ["timeout", "--kill-after=5", str(QEMU_TIMEOUT_S), UMDEVCTL, "--run-dir", run, "qemu",
          u1, u2, "--", QEMU, "-machine", "pc,accel=tcg,memory-backend=ram", "-m", "64M",
          "-object", "memory-backend-memfd,id=ram,size=64M,share=on", "-nodefaults",
-         "-display", "none", "-S", "-qmp", f"unix:{qmp_path},server=on,wait=off"],
+         "-display", "none", "-S", "-qmp", f"unix:{qmp_path},server=on,wait=off",
+         "-qmp", f"unix:{qmp2_path},server=on,wait=off"],
         stdout=qemu_log, stderr=subprocess.STDOUT, start_new_session=True)
     procs.append((qemu, True))
     for _ in range(300):
@@ -317,15 +322,23 @@ def main(tmp):
           "QEMU closed its connection: the device serves a new client while QEMU runs")
     check(mpqemu_vendor(sock(u1)) is None, "... and QEMU still holds the other two")
 
-    conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    conn.connect(sock(u3))
-    r1 = qmp.execute("getfd", pass_fd=conn.fileno(), fdname="mtty3")
-    conn.close()
-    r2 = qmp.execute("device_add", driver="x-pci-proxy-dev", fd="mtty3", id=f"umdev-{u3}")
+    # the same device again, with the example of docs/qemu.md on QEMU's second monitor
+    example = f"{tmp}/hotplug.py"
+    with open(f"{SOURCE_ROOT}/docs/qemu.md") as doc, open(example, "w") as out:
+        m = re.search(r"```python\n(.*?)```", doc.read(), re.S)
+        out.write(m.group(1) if m else "raise SystemExit('no example in docs/qemu.md')\n")
+    run_example = [sys.executable, example, qmp2_path, sock(u3), f"umdev-{u3}"]
+    r = subprocess.run(run_example, capture_output=True, text=True, timeout=60)
     d3 = qmp.pci_devices().get(f"umdev-{u3}")
-    check(r1 == r2 == {"return": {}} and d3 is not None and
-          qmp.config_read(d3["slot"], 0) == MTTY_IDS,
-          "the same device plugs in again after its unplug", [r1, r2, d3])
+    check(r.returncode == 0 and r.stdout == "vendor 0x4348\n{'return': {}}\n{'return': {}}\n"
+          and d3 is not None and qmp.config_read(d3["slot"], 0) == MTTY_IDS,
+          "the same device plugs in again after its unplug, with docs/qemu.md's example",
+          [r.returncode, r.stdout, r.stderr, d3])
+    run_example[-1] = "busy"
+    r = subprocess.run(run_example, capture_output=True, text=True, timeout=60)
+    check(r.returncode == 1 and r.stderr == "the device closed the connection: is it in use?\n"
+          and "busy" not in qmp.pci_devices(),
+          "the example refuses a device in use, and adds nothing", [r.returncode, r.stderr])
 
     # ---- the end of QEMU releases the devices ----
     qmp.execute("quit")
