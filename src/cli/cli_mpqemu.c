@@ -7,9 +7,11 @@
  * run rather than by QEMU's x-pci-proxy-dev at realize, the connection is checked with the
  * request QEMU itself starts with: a PCI_CFGREAD of the vendor ID (wire format:
  * transport/mpqemu/mpqemu_proto.h, ../shared/spec/qemu-transports.md section B). The reply
- * is read whole, so the stream is at a message boundary when QEMU takes it over.
+ * is read whole, so the stream is at a message boundary when QEMU takes it over. The fd is
+ * never 0, 1 or 2, even when umdevctl was started with one of those closed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,6 +104,17 @@ int cli_mpqemu_connect(const char *path, unsigned int *vendor)
 	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0) {
 		ret = -errno;
 		goto close_fd;
+	}
+	if (fd <= STDERR_FILENO) {
+		/* stdin, stdout or stderr was closed: QEMU would take the socket for that */
+		int moved = fcntl(fd, F_DUPFD, STDERR_FILENO + 1);
+
+		if (moved < 0) {
+			ret = -errno;
+			goto close_fd;
+		}
+		close(fd);
+		fd = moved;
 	}
 	ret = probe_vendor(fd, vendor);
 	if (ret)

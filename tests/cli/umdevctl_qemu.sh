@@ -82,6 +82,13 @@ check "two devices: each answers as itself (mtty-1, mtty-2)" \
 fds=$(sed -n 's/^argv [0-9]* x-pci-proxy-dev,.*,fd=//p' "$rec" | sort -u | wc -l)
 check "two devices: two distinct inherited fds" test "$fds" -eq 2
 
+rm -f "$rec"
+ctl qemu "$u1" -- "$fake" --out "$rec" <&- 2>"$tmp/err"
+st=$?
+check "with stdin closed, the inherited fd is still none of 0, 1, 2" test "$st" -eq 0 -a \
+	"$(rec_line '^argv 4 ' | sed -n 's/.*,fd=//p')" -gt 2 -a \
+	-n "$(rec_line "^device umdev-$u1 mpqemu $mtty2")"
+
 mkdir -p "$tmp/bin"
 ln -s "$fake" "$tmp/bin/qemu-fake"
 rm -f "$rec"
