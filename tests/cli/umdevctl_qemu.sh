@@ -37,7 +37,7 @@ qemu() {
 rec_line() { grep -E -- "$1" "$rec" 2>/dev/null; }
 # ran_nothing: the fake QEMU did not run (it writes its record first thing)
 ran_nothing() { test ! -e "$rec"; }
-has_err() { grep -qF -- "$1" <<<"$err"; }
+has_err() { [[ $err == *"$1"* ]]; } # the text (of any number of lines) is in stderr
 
 if ! daemon_start "$log" --foreground --run-dir "$run" --conf-dir "$tmp/conf" --no-sysfs \
 	--driver-dir "$tmp/drivers"; then
@@ -162,6 +162,13 @@ qemu --fd 3 "$u1" -- "$fake" --out "$rec"
 expect_fail "an unknown option: exit 2, named" 2 "Found argument '--fd' which wasn't expected"
 qemu "$u1" "${u1^^}" -- "$fake" --out "$rec"
 expect_fail "the same device twice (in two forms): exit 2" 2 "The device $u1 is given more than once"
+many=()
+for i in $(seq 65); do many+=("$(printf '%08x-0000-4000-8000-%012x' "$i" "$i")"); done
+qemu "${many[@]}" -- "$fake" --out "$rec"
+expect_fail "65 devices: exit 2, at most CLI_QEMU_MAX_DEVICES (64)" 2 "More than 64 devices given"
+qemu "${many[@]:0:64}" -- "$fake" --out "$rec"
+expect_fail "64 devices are not too many: the daemon is asked (for the first, unknown)" 1 \
+	"Error: Mediated device ${many[0]} is not active"
 rm -f "$rec"
 "$umdevctl" --run-dir "$tmp/nowhere" qemu "$u1" -- "$fake" --out "$rec" 2>"$tmp/err"
 st=$?
