@@ -4,7 +4,8 @@
  * inside a Linux guest booted from the test initramfs (tests/guest/init starts it), looks
  * for the mtty card among the guest's PCI devices, checks what the guest kernel made of it,
  * sends data through both of its serial ports and powers the guest off. It is linked
- * statically: the initramfs holds nothing else but busybox.
+ * statically: the initramfs holds nothing else but busybox. guest_card.c reads the card and
+ * its ports; guest_demo.c is the demo's view of them (demo=1).
  *
  * What it checks, each as one line on the console (the host test reads them):
  *   GUEST-PASS <check>                 the check passed
@@ -36,70 +37,36 @@
  *                   card to leave the PCI bus (the host unplugs it through QMP); after
  *                   GUEST-DONE, wait (timeout) for the host to end the machine instead of
  *                   powering it off, so that the host can remove the device first
+ *   demo=1          instead of the checks, print the card as `lspci -v` would and send a
+ *                   line of text through each port (guest_demo.c), then power off
  *   poweroff=0      exit instead of powering the machine off (to run it by hand)
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <limits.h>
-#include <poll.h>
 #include <stdarg.h>
-#include <stdbool.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
-#include <sys/ioctl.h>
 #include <sys/klog.h>
 #include <sys/reboot.h>
-#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
-#include <linux/serial.h>
+#include "guest_tool.h"
 
-#define MTTY_VENDOR 0x4348
-#define MTTY_DEVICE 0x3253
-#define MTTY_REVISION 0x10
-#define MTTY_CLASS 0x070002 /* serial controller, 16550 compatible */
 #define QEMU_VENDOR 0x1b36
 #define QEMU_PCI_SERIAL_2X 0x0003
 #define ISA_COM1 0x3f8
 #define UART_SCR 7 /* the scratch register: reading it has no side effect */
 
-#define MAX_PORTS 8
-#define MAX_BARS 6
-#define IORESOURCE_IO 0x100 /* the flags column of a PCI device's sysfs "resource" */
-#define MAX_IN_FLIGHT 1024  /* loopback bytes written but not yet read back */
 #define POLL_INTERVAL_NS 50000000L /* how often the unplug wait looks at sysfs */
-
-struct options {
-	bool poll, poweroff, unplug;
-	unsigned long bytes, ports, timeout_s, latency;
-};
-
-struct port {
-	char name[32]; /* ttyS<n> */
-	struct serial_struct ss;
-	bool have_ss;
-};
-
-struct pci_dev {
-	char bdf[64];
-	char dir[PATH_MAX];
-	unsigned long vendor, device, revision, class_code, sub_vendor, sub_device, irq;
-	char driver[64];
-	unsigned long bar_start[MAX_BARS], bar_flags[MAX_BARS];
-	struct port port[MAX_PORTS];
-	unsigned int nports;
-};
 
 static unsigned int npassed, nfailed;
 
 /* ---- output: one write per line, so that nothing interleaves on the console ---- */
 
-__attribute__((format(printf, 1, 2))) static void out(const char *fmt, ...)
+void out(const char *fmt, ...)
 {
 	char line[1024];
 	va_list ap;
@@ -163,6 +130,8 @@ static int set_option(struct options *o, const char *kv)
 		o->timeout_s = v;
 	else if (IS("unplug"))
 		o->unplug = v != 0;
+	else if (IS("demo"))
+		o->demo = v != 0;
 	else if (IS("latency"))
 		o->latency = v;
 	else
@@ -188,228 +157,17 @@ static void options_from_cmdline(struct options *o)
 	for (w = strtok_r(buf, " \t\n", &save); w; w = strtok_r(NULL, " \t\n", &save))
 		if (!strncmp(w, "umdev.", 6) && set_option(o, w + 6))
 			out("GUEST-RESULT bad_option=%s", w);
-}
+}/* ---- the loopback ---- */
 
-/* ---- small sysfs and time helpers ---- */
-
-static int read_text(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
-		buf[--n] = '\0';
-	return 0;
-}
-
-/* A number from a sysfs file of @dir ("0x4348", "11"); ULONG_MAX when unreadable. */
-static unsigned long read_number(const char *dir, const char *file)
-{
-	char path[PATH_MAX + 64], buf[64], *end;
-	unsigned long v;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, file);
-	if (read_text(path, buf, sizeof(buf)))
-		return ULONG_MAX;
-	v = strtoul(buf, &end, 0);
-	return end == buf ? ULONG_MAX : v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double uptime_s(void)
-{
-	char buf[64];
-
-	return read_text("/proc/uptime", buf, sizeof(buf)) ? -1.0 : strtod(buf, NULL);
-}
-
-/* ---- the PCI device and its ports ---- */
-
-static void read_pci_dev(const char *bdf, struct pci_dev *d)
-{
-	char path[PATH_MAX + 64], link[PATH_MAX], buf[1024];
-	unsigned long long start, end, flags;
-	ssize_t n;
-	FILE *f;
-
-	memset(d, 0, sizeof(*d));
-	snprintf(d->bdf, sizeof(d->bdf), "%.63s", bdf);
-	snprintf(d->dir, sizeof(d->dir), "/sys/bus/pci/devices/%s", bdf);
-	d->vendor = read_number(d->dir, "vendor");
-	d->device = read_number(d->dir, "device");
-	d->revision = read_number(d->dir, "revision");
-	d->class_code = read_number(d->dir, "class");
-	d->sub_vendor = read_number(d->dir, "subsystem_vendor");
-	d->sub_device = read_number(d->dir, "subsystem_device");
-	d->irq = read_number(d->dir, "irq");
-	snprintf(path, sizeof(path), "%s/driver", d->dir);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n > 0) {
-		link[n] = '\0';
-		snprintf(d->driver, sizeof(d->driver), "%.63s",
-			 strrchr(link, '/') ? strrchr(link, '/') + 1 : link);
-	}
-	snprintf(path, sizeof(path), "%s/resource", d->dir);
-	f = fopen(path, "re");
-	for (int i = 0; f && i < MAX_BARS && fgets(buf, sizeof(buf), f); i++) {
-		if (sscanf(buf, "%llx %llx %llx", &start, &end, &flags) != 3)
-			break;
-		d->bar_start[i] = (unsigned long)start;
-		d->bar_flags[i] = (unsigned long)flags;
-	}
-	if (f)
-		fclose(f);
-}
-
-/* The first PCI device of @vendor (and @device unless it is ULONG_MAX); 0 or -ENOENT. */
-static int find_pci_dev(unsigned long vendor, unsigned long device, struct pci_dev *ret)
-{
-	struct dirent **names;
-	int n, found = -ENOENT;
-
-	n = scandir("/sys/bus/pci/devices", &names, NULL, alphasort);
-	for (int i = 0; i < n; i++) {
-		char dir[PATH_MAX];
-
-		if (names[i]->d_name[0] == '.' || found == 0)
-			continue;
-		snprintf(dir, sizeof(dir), "/sys/bus/pci/devices/%s", names[i]->d_name);
-		if (read_number(dir, "vendor") == vendor &&
-		    (device == ULONG_MAX || read_number(dir, "device") == device)) {
-			read_pci_dev(names[i]->d_name, ret);
-			found = 0;
-		}
-	}
-	for (int i = 0; i < n; i++)
-		free(names[i]);
-	if (n >= 0)
-		free(names);
-	return found;
-}
-
-static unsigned long port_address(const struct port *p)
-{
-	return p->ss.port | ((unsigned long)p->ss.port_high << 16);
-}
-
-static int cmp_ports(const void *a, const void *b)
-{
-	unsigned long x = port_address(a), y = port_address(b);
-
-	return x < y ? -1 : x > y;
-}
-
-/* The ttyS ports whose sysfs device is @d, sorted by I/O address, with their
- * serial_struct (TIOCGSERIAL). A port is matched by its device link, not its name: the
- * guest's console is ttyS0, and the card's ports get whatever numbers are free. */
-static void find_ports(struct pci_dev *d)
-{
-	char devreal[PATH_MAX], path[PATH_MAX + 64], real[PATH_MAX];
-	struct dirent *e;
-	DIR *dir;
-
-	if (!realpath(d->dir, devreal))
-		return;
-	dir = opendir("/sys/class/tty");
-	while (dir && (e = readdir(dir)) && d->nports < MAX_PORTS) {
-		struct port *p = &d->port[d->nports];
-		int fd;
-
-		if (strncmp(e->d_name, "ttyS", 4))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/tty/%s/device", e->d_name);
-		if (!realpath(path, real) || strcmp(real, devreal))
-			continue;
-		memset(p, 0, sizeof(*p));
-		snprintf(p->name, sizeof(p->name), "%.31s", e->d_name);
-		snprintf(path, sizeof(path), "/dev/%s", p->name);
-		fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-		if (fd >= 0) {
-			p->have_ss = ioctl(fd, TIOCGSERIAL, &p->ss) == 0;
-			close(fd);
-		}
-		d->nports++;
-	}
-	if (dir)
-		closedir(dir);
-	qsort(d->port, d->nports, sizeof(d->port[0]), cmp_ports);
-}
-
-/* The interrupts counted so far for @irq in /proc/interrupts, over all CPUs. */
-static unsigned long long irq_count(unsigned long irq)
-{
-	char line[4096], *p, *end;
-	unsigned long long sum = 0;
-	FILE *f = fopen("/proc/interrupts", "re");
-
-	while (f && fgets(line, sizeof(line), f)) {
-		unsigned long n = strtoul(line, &p, 10);
-
-		if (p == line || *p != ':' || n != irq)
-			continue;
-		for (p++;; p = end) {
-			unsigned long long c = strtoull(p, &end, 10);
-
-			if (end == p)
-				break;
-			sum += c;
-		}
-	}
-	if (f)
-		fclose(f);
-	return sum;
-}
-
-/* Puts the port in polled mode (irq 0), as `setserial PORT irq 0` does; 0 or -errno. */
-static int port_set_polled(struct port *p)
-{
-	char path[64];
-	struct serial_struct ss;
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/dev/%s", p->name);
-	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ioctl(fd, TIOCGSERIAL, &ss) == 0) {
-		ss.irq = 0;
-		if (ioctl(fd, TIOCSSERIAL, &ss) || ioctl(fd, TIOCGSERIAL, &p->ss))
-			ret = -errno;
-	} else {
-		ret = -errno;
-	}
-	close(fd);
-	return ret;
-}
-
-/* ---- the loopback ---- */
-
-/* Sends @n bytes of a pseudo-random pattern through the port and reads them back, both at
- * once (the receiver holds only 16 bytes). 0, or -1 with the reason in @why. */
+/* Sends @n bytes of a pseudo-random pattern through the port and reads them back (the
+ * mtty card loops each port's transmitter to its receiver). 0, or -1 with the reason in
+ * @why. */
 static int loopback(const struct port *p, size_t n, unsigned long timeout_s, double *secs,
 		    char *why, size_t whylen)
 {
 	uint8_t *tx = malloc(n ? n : 1), *rx = malloc(n ? n : 1);
-	size_t wr = 0, rd = 0;
 	uint32_t x = 0x2545f491u;
-	struct termios t;
-	char path[64];
-	double start, deadline;
-	int fd = -1, ret = -1;
+	int ret = -1;
 
 	if (!tx || !rx) {
 		snprintf(why, whylen, "out of memory");
@@ -421,72 +179,8 @@ static int loopback(const struct port *p, size_t n, unsigned long timeout_s, dou
 		x ^= x << 5;
 		tx[i] = (uint8_t)x;
 	}
-	snprintf(path, sizeof(path), "/dev/%s", p->name);
-	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (fd < 0) {
-		snprintf(why, whylen, "open %s: %s", path, strerror(errno));
+	if (port_exchange(p, tx, rx, n, timeout_s, secs, why, whylen))
 		goto out;
-	}
-	if (tcgetattr(fd, &t)) {
-		snprintf(why, whylen, "tcgetattr: %s", strerror(errno));
-		goto out;
-	}
-	cfmakeraw(&t);
-	t.c_cflag |= CLOCAL | CREAD;
-	t.c_cflag &= ~(tcflag_t)CRTSCTS;
-	t.c_cc[VMIN] = 0;
-	t.c_cc[VTIME] = 0;
-	cfsetspeed(&t, B115200);
-	if (tcsetattr(fd, TCSANOW, &t) || tcflush(fd, TCIOFLUSH)) {
-		snprintf(why, whylen, "tcsetattr: %s", strerror(errno));
-		goto out;
-	}
-	start = now_s();
-	deadline = start + (double)timeout_s;
-	while (rd < n) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		double left = deadline - now_s();
-		ssize_t k;
-
-		if (wr < n && wr - rd < MAX_IN_FLIGHT)
-			pfd.events |= POLLOUT;
-		if (left <= 0) {
-			snprintf(why, whylen, "timeout after %lu s: %zu written, %zu read", timeout_s,
-				 wr, rd);
-			goto out;
-		}
-		if (poll(&pfd, 1, (int)(left * 1000) + 1) < 0 && errno != EINTR) {
-			snprintf(why, whylen, "poll: %s", strerror(errno));
-			goto out;
-		}
-		if (pfd.revents & POLLIN) {
-			k = read(fd, rx + rd, n - rd);
-			if (k < 0 && errno != EAGAIN && errno != EINTR) {
-				snprintf(why, whylen, "read: %s", strerror(errno));
-				goto out;
-			}
-			if (k > 0)
-				rd += (size_t)k;
-		}
-		if (pfd.revents & POLLOUT) {
-			size_t chunk = n - wr;
-
-			if (chunk > MAX_IN_FLIGHT - (wr - rd))
-				chunk = MAX_IN_FLIGHT - (wr - rd);
-			k = write(fd, tx + wr, chunk);
-			if (k < 0 && errno != EAGAIN && errno != EINTR) {
-				snprintf(why, whylen, "write: %s", strerror(errno));
-				goto out;
-			}
-			if (k > 0)
-				wr += (size_t)k;
-		}
-		if (pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) {
-			snprintf(why, whylen, "poll reports 0x%x", (unsigned int)pfd.revents);
-			goto out;
-		}
-	}
-	*secs = now_s() - start;
 	for (size_t i = 0; i < n; i++) {
 		if (rx[i] != tx[i]) {
 			snprintf(why, whylen, "byte %zu of %zu differs: sent 0x%02x, got 0x%02x", i,
@@ -496,15 +190,10 @@ static int loopback(const struct port *p, size_t n, unsigned long timeout_s, dou
 	}
 	ret = 0;
 out:
-	if (fd >= 0) {
-		tcflush(fd, TCIOFLUSH);
-		close(fd);
-	}
 	free(tx);
 	free(rx);
 	return ret;
 }
-
 /* ---- latency of port reads ---- */
 
 /* Nanoseconds per inb() of @port over @n reads; a negative value when not allowed. */
@@ -686,6 +375,10 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (set_option(&o, argv[i]))
 			out("GUEST-RESULT bad_option=%s", argv[i]);
+	if (o.demo) {
+		demo(&o);
+		goto end;
+	}
 	out("GUEST-RESULT uptime_at_start=%.2f", t0);
 	out("GUEST-RESULT options poll=%d bytes=%lu ports=%lu timeout=%lu latency=%lu unplug=%d",
 	    o.poll, o.bytes, o.ports, o.timeout_s, o.latency, o.unplug);
@@ -703,10 +396,11 @@ int main(int argc, char **argv)
 
 	out("GUEST-RESULT uptime_at_end=%.2f", uptime_s());
 	out("GUEST-DONE passed=%u failed=%u", npassed, nfailed);
-	if (!o.poweroff)
-		return nfailed ? 1 : 0;
 	if (o.unplug)
 		wait_for_host(&o);
+end:
+	if (!o.poweroff)
+		return nfailed ? 1 : 0;
 	sync();
 	reboot(RB_POWER_OFF);
 	out("GUEST-RESULT poweroff_failed=%s", strerror(errno));
