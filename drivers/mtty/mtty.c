@@ -345,7 +345,7 @@ static int mtty_create(struct mdev_device *mdev)
 	for (unsigned int i = 0; i < MTTY_MAX_PORTS; i++)
 		uart16550_init(&s->port[i].uart);
 	s->irq_type = MTTY_IRQ_NONE;
-	s->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	mtty_mig_init(s);
 	ret = mtty_io_init(s);
 	if (ret)
 		goto err_free;

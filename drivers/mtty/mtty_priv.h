@@ -37,6 +37,7 @@
 #include <umdev/mdev.h>
 #include <umdev/vfio.h>
 
+#include "drv_mig.h"
 #include "mtty.h"
 #include "uart16550.h"
 
@@ -127,10 +128,8 @@ struct mtty_state {
 	struct eventfd_ctx *msi_trigger;
 	bool intx_masked;
 
-	/* Migration (mtty_mig.c): our references to the open streams. */
-	enum vfio_device_mig_state mig_state;
-	struct vfio_mig_file *saving;
-	struct vfio_mig_file *resuming;
+	/* Migration (mtty_mig.c): the state and our references to the open streams. */
+	struct drv_mig mig;
 };
 
 /* The vfio device of a mediated device (mtty.c). */
@@ -161,6 +160,8 @@ void mtty_irq_forget_locked(struct mtty_state *s);
 
 /* mtty_mig.c */
 extern const struct vfio_migration_ops mtty_mig_ops;
+/* RUNNING, no stream (create, once nr_ports is set). */
+void mtty_mig_init(struct mtty_state *s);
 /* True in the states where the device runs: it receives and interrupts. */
 bool mtty_running_locked(const struct mtty_state *s);
 /* Back to RUNNING with the streams disabled (reset, open, close). */

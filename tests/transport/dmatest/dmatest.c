@@ -278,7 +278,7 @@ static int dmatest_init(struct vfio_device *vdev)
 	pthread_mutex_init(&s->lock, NULL);
 	dmatest_config_reset(s->config);
 	s->irq_type = DMATEST_IRQ_NONE;
-	s->mig_state = VFIO_DEVICE_STATE_RUNNING;
+	dmatest_mig_init(s);
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 				VFIO_MIGRATION_PRE_COPY;
 	vdev->mig_ops = &dmatest_mig_ops;

@@ -17,6 +17,7 @@
 #include <umdev/vfio.h>
 
 #include "dmatest.h"
+#include "drv_mig.h"
 
 /* Most pages a transfer pins: DMATEST_BAR2_SIZE bytes at any page offset. */
 #define DMATEST_MAX_PIN_PAGES (DMATEST_BAR2_SIZE / PAGE_SIZE + 1)
@@ -81,10 +82,8 @@ struct dmatest_state {
 	struct eventfd_ctx *req_trigger;
 	bool intx_masked;
 
-	/* Migration (dmatest_mig.c): our references to the open streams. */
-	enum vfio_device_mig_state mig_state;
-	struct vfio_mig_file *saving;
-	struct vfio_mig_file *resuming;
+	/* Migration (dmatest_mig.c): the state and our references to the open streams. */
+	struct drv_mig mig;
 };
 
 static inline struct dmatest_state *to_dmatest(struct vfio_device *vdev)
@@ -124,6 +123,8 @@ void dmatest_request(struct vfio_device *vdev, unsigned int count);
 
 /* dmatest_mig.c */
 extern const struct vfio_migration_ops dmatest_mig_ops;
+/* RUNNING, no stream (init). */
+void dmatest_mig_init(struct dmatest_state *s);
 /* True in the states where the device runs (may DMA and interrupt). */
 bool dmatest_running_locked(const struct dmatest_state *s);
 /* Back to RUNNING with the streams disabled (reset, open, close); caller holds s->lock. */
