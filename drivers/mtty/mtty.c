@@ -344,7 +344,7 @@ static int mtty_create(struct mdev_device *mdev)
 	mtty_config_init(s);
 	for (unsigned int i = 0; i < MTTY_MAX_PORTS; i++)
 		uart16550_init(&s->port[i].uart);
-	s->irq_type = MTTY_IRQ_NONE;
+	mtty_irq_init(s);
 	mtty_mig_init(s);
 	ret = mtty_io_init(s);
 	if (ret)

@@ -18,10 +18,10 @@
  * follows config space uses INTx; MSI is there for clients that ask the IRQ info. MSI-X,
  * ERR and REQ have no interrupts. Interrupts are held back while the device is stopped
  * for migration, and delivered when it runs again. Caller of the _locked functions holds
- * s->lock, which guards all of this.
+ * s->lock, which guards all of this. Triggers, masking and SET_IRQS are drivers/common/
+ * drv_irq.c's (shared with dmatest); this file decides when the card interrupts.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "mtty_priv.h"
 
@@ -29,33 +29,19 @@ long mtty_get_irq_info(unsigned long arg)
 {
 	struct vfio_irq_info *info = (struct vfio_irq_info *)arg;
 	size_t minsz = offsetof(struct vfio_irq_info, count) + sizeof(info->count);
+	uint32_t flags;
 
 	if (info->argsz < minsz)
 		return -EINVAL;
-	switch (info->index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-		info->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
-			      VFIO_IRQ_INFO_AUTOMASKED;
-		break;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-		info->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
-		break;
-	default:
+	flags = drv_irq_info_flags(info->index);
+	if (!flags)
 		return -EINVAL; /* as the sample: only INTx and MSI are described */
-	}
+	info->flags = flags;
 	info->count = 1;
 	return 0;
 }
 
 /* ---- delivery ---- */
-
-static void fire_intx_locked(struct mtty_state *s)
-{
-	if (s->intx_trigger && !s->intx_masked) {
-		eventfd_signal(s->intx_trigger);
-		s->intx_masked = true; /* AUTOMASKED: the client unmasks after handling it */
-	}
-}
 
 void mtty_irq_update_locked(struct mtty_state *s)
 {
@@ -71,18 +57,9 @@ void mtty_irq_update_locked(struct mtty_state *s)
 		raised |= (now & ~p->irq_prev) != 0;
 		p->irq_prev = now;
 	}
-	switch (s->irq_type) {
-	case MTTY_IRQ_INTX:
-		if (line)
-			fire_intx_locked(s);
-		break;
-	case MTTY_IRQ_MSI:
-		if (raised && s->msi_trigger)
-			eventfd_signal(s->msi_trigger);
-		break;
-	case MTTY_IRQ_NONE:
-		break; /* nowhere to deliver: dropped, as in the sample */
-	}
+	/* INTx follows the line (level), MSI the sources just raised (edge) */
+	if (s->irqs.type == DRV_IRQ_INTX ? line : raised)
+		drv_irq_deliver(&s->irqs);
 }
 
 void mtty_irq_forget_locked(struct mtty_state *s)
@@ -91,146 +68,47 @@ void mtty_irq_forget_locked(struct mtty_state *s)
 		s->port[i].irq_prev = 0;
 }
 
-static void disable_intx_locked(struct mtty_state *s)
-{
-	eventfd_ctx_put(s->intx_trigger);
-	s->intx_trigger = NULL;
-	s->intx_masked = false;
-	if (s->irq_type == MTTY_IRQ_INTX)
-		s->irq_type = MTTY_IRQ_NONE;
-}
-
-static void disable_msi_locked(struct mtty_state *s)
-{
-	eventfd_ctx_put(s->msi_trigger);
-	s->msi_trigger = NULL;
-	if (s->irq_type == MTTY_IRQ_MSI)
-		s->irq_type = MTTY_IRQ_NONE;
-}
-
 void mtty_irq_release_locked(struct mtty_state *s)
 {
-	disable_intx_locked(s);
-	disable_msi_locked(s);
+	drv_irq_release(&s->irqs);
 }
 
 /* ---- VFIO_DEVICE_SET_IRQS ---- */
 
-/* The first data byte, or eventfd, of a header validated for at least one entry. */
-static uint8_t data_bool(const struct vfio_irq_set *hdr)
+/* A new trigger: what is pending now is delivered to it. */
+static void trigger_bound(void *dev)
 {
-	return hdr->data[0];
+	mtty_irq_forget_locked(dev);
+	mtty_irq_update_locked(dev);
 }
 
-static int32_t data_fd(const struct vfio_irq_set *hdr)
+/* INTx unmasked: a line still asserted fires again. */
+static void intx_unmasked(void *dev)
 {
-	int32_t fd;
-
-	memcpy(&fd, hdr->data, sizeof(fd));
-	return fd;
+	mtty_irq_update_locked(dev);
 }
 
-static int intx_mask_locked(struct mtty_state *s, const struct vfio_irq_set *hdr, bool mask)
+static const struct drv_irq_ops mtty_irq_ops = {
+	.bound = trigger_bound,
+	.unmasked = intx_unmasked,
+};
+
+void mtty_irq_init(struct mtty_state *s)
 {
-	if (s->irq_type != MTTY_IRQ_INTX || hdr->start != 0 || hdr->count != 1)
-		return -EINVAL;
-	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		return -ENOTTY; /* no mask or unmask eventfds */
-	if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) && !data_bool(hdr))
-		return 0;
-	s->intx_masked = mask;
-	if (!mask)
-		mtty_irq_update_locked(s); /* a line still asserted fires again */
-	return 0;
-}
-
-/* ACTION_TRIGGER of INTx or MSI (@type): bind, unbind, disable, or fire from the client. */
-static int set_trigger_locked(struct mtty_state *s, const struct vfio_irq_set *hdr,
-			      enum mtty_irq_type type)
-{
-	struct eventfd_ctx *ctx, **slot = type == MTTY_IRQ_INTX ? &s->intx_trigger : &s->msi_trigger;
-	int32_t fd;
-
-	if (s->irq_type == type && hdr->count == 0 && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		if (type == MTTY_IRQ_INTX)
-			disable_intx_locked(s);
-		else
-			disable_msi_locked(s);
-		return 0;
-	}
-	if ((s->irq_type != type && s->irq_type != MTTY_IRQ_NONE) || hdr->start != 0 ||
-	    hdr->count != 1)
-		return -EINVAL;
-
-	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		fd = data_fd(hdr);
-		if (type == MTTY_IRQ_INTX)
-			disable_intx_locked(s);
-		else
-			disable_msi_locked(s);
-		if (fd < 0)
-			return 0; /* de-assigned: stays disabled */
-		ctx = eventfd_ctx_fdget(fd);
-		if (IS_ERR(ctx))
-			return (int)PTR_ERR(ctx);
-		*slot = ctx;
-		s->irq_type = type;
-		/* what is pending now is delivered to the new trigger */
-		mtty_irq_forget_locked(s);
-		mtty_irq_update_locked(s);
-		return 0;
-	}
-
-	/* DATA_NONE, or DATA_BOOL with a non-zero byte: the client fires it (loopback) */
-	if (s->irq_type != type)
-		return -EINVAL;
-	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data_bool(hdr)) {
-		if (type == MTTY_IRQ_INTX)
-			fire_intx_locked(s);
-		else
-			eventfd_signal(s->msi_trigger);
-	}
-	return 0;
+	drv_irq_init(&s->irqs, &mtty_irq_ops, s);
 }
 
 long mtty_set_irqs(struct mtty_state *s, unsigned long arg)
 {
 	struct vfio_irq_set *hdr = (struct vfio_irq_set *)arg;
-	size_t minsz = offsetof(struct vfio_irq_set, count) + sizeof(hdr->count);
-	uint32_t action;
-	size_t data_size;
 	long ret;
 
-	if (hdr->argsz < minsz)
-		return -EINVAL;
 	/* the sample validates against VFIO_PCI_NUM_IRQS entries for every index */
-	ret = vfio_set_irqs_validate_and_prepare(hdr, VFIO_PCI_NUM_IRQS, VFIO_PCI_NUM_IRQS,
-						 &data_size);
+	ret = drv_irq_set_check(hdr, NULL);
 	if (ret)
 		return ret;
-	action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	if (action != VFIO_IRQ_SET_ACTION_MASK && action != VFIO_IRQ_SET_ACTION_UNMASK &&
-	    action != VFIO_IRQ_SET_ACTION_TRIGGER)
-		return -EINVAL;
-
 	pthread_mutex_lock(&s->lock);
-	switch (hdr->index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = set_trigger_locked(s, hdr, MTTY_IRQ_INTX);
-		else
-			ret = intx_mask_locked(s, hdr, action == VFIO_IRQ_SET_ACTION_MASK);
-		break;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = set_trigger_locked(s, hdr, MTTY_IRQ_MSI);
-		else
-			ret = -ENOTTY; /* MSI cannot be masked */
-		break;
-	default:
-		ret = -ENOTTY; /* MSI-X, ERR, REQ */
-		break;
-	}
+	ret = drv_irq_set(&s->irqs, hdr); /* MSI-X, ERR, REQ: -ENOTTY */
 	pthread_mutex_unlock(&s->lock);
 	return ret;
 }

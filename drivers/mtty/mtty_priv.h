@@ -37,6 +37,7 @@
 #include <umdev/mdev.h>
 #include <umdev/vfio.h>
 
+#include "drv_irq.h"
 #include "drv_mig.h"
 #include "mtty.h"
 #include "uart16550.h"
@@ -89,12 +90,6 @@ ssize_t mtty_backend_recv(struct mtty_backend *b, uint8_t *buf, size_t len);
 
 /* ---- the device ---- */
 
-enum mtty_irq_type {
-	MTTY_IRQ_NONE = -1,
-	MTTY_IRQ_INTX = VFIO_PCI_INTX_IRQ_INDEX,
-	MTTY_IRQ_MSI = VFIO_PCI_MSI_IRQ_INDEX,
-};
-
 struct mtty_port {
 	struct uart16550 uart;
 	struct uart16550_host host;  /* the UART's view of the backend below */
@@ -123,10 +118,7 @@ struct mtty_state {
 	struct mtty_port port[MTTY_MAX_PORTS];
 
 	/* Interrupts (mtty_irq.c): the eventfd contexts are ours, dropped at close. */
-	enum mtty_irq_type irq_type;
-	struct eventfd_ctx *intx_trigger;
-	struct eventfd_ctx *msi_trigger;
-	bool intx_masked;
+	struct drv_irqs irqs;
 
 	/* Migration (mtty_mig.c): the state and our references to the open streams. */
 	struct drv_mig mig;
@@ -151,6 +143,8 @@ void mtty_config_write(struct mtty_state *s, unsigned int off, const uint8_t *bu
 /* mtty_irq.c */
 long mtty_get_irq_info(unsigned long arg);
 long mtty_set_irqs(struct mtty_state *s, unsigned long arg);
+/* No interrupt in use (create). */
+void mtty_irq_init(struct mtty_state *s);
 /* After the UARTs changed: delivers what their interrupt outputs ask for. */
 void mtty_irq_update_locked(struct mtty_state *s);
 /* Drops the eventfds and disables the interrupts (close). */

@@ -277,7 +277,7 @@ static int dmatest_init(struct vfio_device *vdev)
 	s->buf = buf;
 	pthread_mutex_init(&s->lock, NULL);
 	dmatest_config_reset(s->config);
-	s->irq_type = DMATEST_IRQ_NONE;
+	dmatest_irq_init(s);
 	dmatest_mig_init(s);
 	vdev->migration_flags = VFIO_MIGRATION_STOP_COPY | VFIO_MIGRATION_P2P |
 				VFIO_MIGRATION_PRE_COPY;

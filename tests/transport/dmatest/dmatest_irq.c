@@ -3,7 +3,7 @@
  * dmatest's interrupts: VFIO_DEVICE_GET_IRQ_INFO, VFIO_DEVICE_SET_IRQS and their delivery,
  * with the semantics of the kernel's mtty sample since 6.7 (spec section 5.3-5.4):
  *
- *   - one of INTx and MSI is in use at a time (s->irq_type), selected by binding its
+ *   - one of INTx and MSI is in use at a time (s->irqs.type), selected by binding its
  *     trigger eventfd; binding the other while one is in use is -EINVAL;
  *   - TRIGGER with an eventfd binds it (fd -1: unbinds), DATA_NONE or a non-zero DATA_BOOL
  *     fires the interrupt from the client (loopback), DATA_NONE with count 0 disables;
@@ -17,9 +17,10 @@
  * Where mtty answers 0 to a SET_IRQS with no or several ACTION bits (a quirk, spec section 8)
  * dmatest answers -EINVAL. Eventfd contexts are the driver's own references
  * (eventfd_ctx_fdget()), dropped when unbound and at close. s->lock guards all of it.
+ * INTx and MSI (triggers, masking, their SET_IRQS) are drivers/common/drv_irq.c's, shared
+ * with mtty; this file adds REQ and the device's level-triggered condition.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "dmatest_priv.h"
 
@@ -42,73 +43,25 @@ long dmatest_get_irq_info(unsigned long arg)
 
 	if (info->argsz < minsz || info->index >= VFIO_PCI_NUM_IRQS)
 		return -EINVAL;
-	switch (info->index) {
-	case VFIO_PCI_INTX_IRQ_INDEX:
-		info->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_MASKABLE |
-			      VFIO_IRQ_INFO_AUTOMASKED;
-		break;
-	case VFIO_PCI_MSI_IRQ_INDEX:
-		info->flags = VFIO_IRQ_INFO_EVENTFD | VFIO_IRQ_INFO_NORESIZE;
-		break;
-	case VFIO_PCI_REQ_IRQ_INDEX:
+	if (info->index == VFIO_PCI_REQ_IRQ_INDEX)
 		info->flags = VFIO_IRQ_INFO_EVENTFD;
-		break;
-	default:
-		info->flags = 0;
-		break;
-	}
+	else
+		info->flags = drv_irq_info_flags(info->index);
 	info->count = irq_count(info->index);
 	return 0;
 }
 
 /* ---- delivery ---- */
 
-/* Signals the interrupt in use, as far as its mask allows. Caller holds s->lock. */
-static void deliver_locked(struct dmatest_state *s)
-{
-	switch (s->irq_type) {
-	case DMATEST_IRQ_INTX:
-		if (s->intx_trigger && !s->intx_masked) {
-			eventfd_signal(s->intx_trigger);
-			s->intx_masked = true; /* AUTOMASKED */
-		}
-		break;
-	case DMATEST_IRQ_MSI:
-		if (s->msi_trigger)
-			eventfd_signal(s->msi_trigger);
-		break;
-	case DMATEST_IRQ_NONE:
-		break; /* nowhere to deliver: dropped, as in mtty */
-	}
-}
-
 void dmatest_raise_irq_locked(struct dmatest_state *s)
 {
 	s->regs.irq_status |= DMATEST_IRQ_STATUS_PENDING;
-	deliver_locked(s);
-}
-
-static void disable_intx_locked(struct dmatest_state *s)
-{
-	eventfd_ctx_put(s->intx_trigger);
-	s->intx_trigger = NULL;
-	s->intx_masked = false;
-	if (s->irq_type == DMATEST_IRQ_INTX)
-		s->irq_type = DMATEST_IRQ_NONE;
-}
-
-static void disable_msi_locked(struct dmatest_state *s)
-{
-	eventfd_ctx_put(s->msi_trigger);
-	s->msi_trigger = NULL;
-	if (s->irq_type == DMATEST_IRQ_MSI)
-		s->irq_type = DMATEST_IRQ_NONE;
+	drv_irq_deliver(&s->irqs);
 }
 
 void dmatest_irqs_release_locked(struct dmatest_state *s)
 {
-	disable_intx_locked(s);
-	disable_msi_locked(s);
+	drv_irq_release(&s->irqs);
 	eventfd_ctx_put(s->req_trigger);
 	s->req_trigger = NULL;
 }
@@ -127,86 +80,22 @@ void dmatest_request(struct vfio_device *vdev, unsigned int count)
 
 /* ---- VFIO_DEVICE_SET_IRQS ---- */
 
-/* The first data byte or eventfd of a header that vfio_set_irqs_validate_and_prepare()
- * accepted with count 1. */
-static uint8_t data_bool(const struct vfio_irq_set *hdr)
+/* INTx unmasked: a level-triggered line still asserted fires again. */
+static void intx_unmasked(void *dev)
 {
-	return hdr->data[0];
+	struct dmatest_state *s = dev;
+
+	if (s->regs.irq_status & DMATEST_IRQ_STATUS_PENDING)
+		drv_irq_deliver(&s->irqs);
 }
 
-static int32_t data_fd(const struct vfio_irq_set *hdr)
+static const struct drv_irq_ops dmatest_irq_ops = {
+	.unmasked = intx_unmasked,
+};
+
+void dmatest_irq_init(struct dmatest_state *s)
 {
-	int32_t fd;
-
-	memcpy(&fd, hdr->data, sizeof(fd));
-	return fd;
-}
-
-/* Takes a context for @fd into *@slot (which is empty); -errno of eventfd_ctx_fdget(). */
-static int bind_eventfd(struct eventfd_ctx **slot, int32_t fd)
-{
-	struct eventfd_ctx *ctx = eventfd_ctx_fdget(fd);
-
-	if (IS_ERR(ctx))
-		return (int)PTR_ERR(ctx);
-	*slot = ctx;
-	return 0;
-}
-
-static int intx_mask_unmask(struct dmatest_state *s, const struct vfio_irq_set *hdr, bool mask)
-{
-	if (s->irq_type != DMATEST_IRQ_INTX || hdr->start != 0 || hdr->count != 1)
-		return -EINVAL;
-	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD)
-		return -ENOTTY; /* no mask/unmask eventfds */
-	if ((hdr->flags & VFIO_IRQ_SET_DATA_BOOL) && !data_bool(hdr))
-		return 0;
-	s->intx_masked = mask;
-	/* a level-triggered line still asserted fires again when unmasked */
-	if (!mask && (s->regs.irq_status & DMATEST_IRQ_STATUS_PENDING))
-		deliver_locked(s);
-	return 0;
-}
-
-/*
- * TRIGGER for INTx or MSI (@type), whose context lives in *@slot: mtty's
- * mtty_set_intx_trigger()/mtty_set_msi_trigger().
- */
-static int set_trigger(struct dmatest_state *s, const struct vfio_irq_set *hdr,
-		       enum dmatest_irq_type type, struct eventfd_ctx **slot)
-{
-	int ret;
-
-	if (s->irq_type == type && hdr->count == 0 && (hdr->flags & VFIO_IRQ_SET_DATA_NONE)) {
-		if (type == DMATEST_IRQ_INTX)
-			disable_intx_locked(s);
-		else
-			disable_msi_locked(s);
-		return 0;
-	}
-	if ((s->irq_type != type && s->irq_type != DMATEST_IRQ_NONE) || hdr->start != 0 ||
-	    hdr->count != 1)
-		return -EINVAL;
-	if (hdr->flags & VFIO_IRQ_SET_DATA_EVENTFD) {
-		int32_t fd = data_fd(hdr);
-
-		if (type == DMATEST_IRQ_INTX)
-			disable_intx_locked(s);
-		else
-			disable_msi_locked(s);
-		if (fd < 0)
-			return 0;
-		ret = bind_eventfd(slot, fd);
-		if (ret)
-			return ret;
-		s->irq_type = type;
-		return 0;
-	}
-	if (s->irq_type != type)
-		return -EINVAL;
-	if ((hdr->flags & VFIO_IRQ_SET_DATA_NONE) || data_bool(hdr))
-		deliver_locked(s);
-	return 0;
+	drv_irq_init(&s->irqs, &dmatest_irq_ops, s);
 }
 
 /* TRIGGER for REQ: vfio-pci's vfio_pci_set_ctx_trigger_single(). */
@@ -229,14 +118,14 @@ static int set_req_trigger(struct dmatest_state *s, const struct vfio_irq_set *h
 	if (!hdr->count)
 		return -EINVAL;
 	if (hdr->flags & VFIO_IRQ_SET_DATA_BOOL) {
-		if (data_bool(hdr) && old)
+		if (drv_irq_data_bool(hdr) && old)
 			eventfd_signal(old);
 		return 0;
 	}
-	if (data_fd(hdr) < 0) {
+	if (drv_irq_data_fd(hdr) < 0) {
 		s->req_trigger = NULL;
 	} else {
-		ret = bind_eventfd(&s->req_trigger, data_fd(hdr));
+		ret = drv_irq_bind(&s->req_trigger, drv_irq_data_fd(hdr));
 		if (ret)
 			return ret; /* the old one stays bound */
 	}
@@ -247,38 +136,20 @@ static int set_req_trigger(struct dmatest_state *s, const struct vfio_irq_set *h
 long dmatest_set_irqs(struct dmatest_state *s, unsigned long arg)
 {
 	struct vfio_irq_set *hdr = (struct vfio_irq_set *)arg;
-	size_t minsz = offsetof(struct vfio_irq_set, count) + sizeof(hdr->count);
-	uint32_t action;
-	size_t data_size;
 	int ret;
 
-	if (hdr->argsz < minsz)
-		return -EINVAL;
-	ret = vfio_set_irqs_validate_and_prepare(hdr, irq_count(hdr->index), VFIO_PCI_NUM_IRQS,
-						 &data_size);
+	ret = drv_irq_set_check(hdr, irq_count);
 	if (ret)
 		return ret;
-	action = hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK;
-	if (action != VFIO_IRQ_SET_ACTION_MASK && action != VFIO_IRQ_SET_ACTION_UNMASK &&
-	    action != VFIO_IRQ_SET_ACTION_TRIGGER)
-		return -EINVAL;
 
 	pthread_mutex_lock(&s->lock);
 	switch (hdr->index) {
 	case VFIO_PCI_INTX_IRQ_INDEX:
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = set_trigger(s, hdr, DMATEST_IRQ_INTX, &s->intx_trigger);
-		else
-			ret = intx_mask_unmask(s, hdr, action == VFIO_IRQ_SET_ACTION_MASK);
-		break;
 	case VFIO_PCI_MSI_IRQ_INDEX:
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
-			ret = set_trigger(s, hdr, DMATEST_IRQ_MSI, &s->msi_trigger);
-		else
-			ret = -ENOTTY;
+		ret = drv_irq_set(&s->irqs, hdr);
 		break;
 	case VFIO_PCI_REQ_IRQ_INDEX:
-		if (action == VFIO_IRQ_SET_ACTION_TRIGGER)
+		if ((hdr->flags & VFIO_IRQ_SET_ACTION_TYPE_MASK) == VFIO_IRQ_SET_ACTION_TRIGGER)
 			ret = set_req_trigger(s, hdr);
 		else
 			ret = -ENOTTY;

@@ -17,16 +17,11 @@
 #include <umdev/vfio.h>
 
 #include "dmatest.h"
+#include "drv_irq.h"
 #include "drv_mig.h"
 
 /* Most pages a transfer pins: DMATEST_BAR2_SIZE bytes at any page offset. */
 #define DMATEST_MAX_PIN_PAGES (DMATEST_BAR2_SIZE / PAGE_SIZE + 1)
-
-enum dmatest_irq_type {
-	DMATEST_IRQ_NONE = -1,
-	DMATEST_IRQ_INTX = VFIO_PCI_INTX_IRQ_INDEX,
-	DMATEST_IRQ_MSI = VFIO_PCI_MSI_IRQ_INDEX,
-};
 
 /* A run of pinned IOVA pages, which their owner unpins with one vfio_unpin_pages(). */
 struct dmatest_pinset {
@@ -76,11 +71,8 @@ struct dmatest_state {
 	struct dmatest_pinset held;      /* pins kept by DMATEST_CTRL_HOLD */
 
 	/* Interrupts (dmatest_irq.c): eventfd contexts are ours, dropped at close. */
-	enum dmatest_irq_type irq_type;
-	struct eventfd_ctx *intx_trigger;
-	struct eventfd_ctx *msi_trigger;
+	struct drv_irqs irqs; /* INTx and MSI */
 	struct eventfd_ctx *req_trigger;
-	bool intx_masked;
 
 	/* Migration (dmatest_mig.c): the state and our references to the open streams. */
 	struct drv_mig mig;
@@ -115,6 +107,8 @@ void dmatest_dma_unmap(struct vfio_device *vdev, uint64_t iova, uint64_t length)
 /* dmatest_irq.c */
 long dmatest_get_irq_info(unsigned long arg);
 long dmatest_set_irqs(struct dmatest_state *s, unsigned long arg);
+/* No interrupt in use (init). */
+void dmatest_irq_init(struct dmatest_state *s);
 /* The device raises its interrupt; caller holds s->lock. */
 void dmatest_raise_irq_locked(struct dmatest_state *s);
 /* Drops every eventfd and disables the IRQs; caller holds s->lock. */
