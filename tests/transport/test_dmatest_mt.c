@@ -295,7 +295,7 @@ DMATEST_TEST(request_signals_req)
 	if (!CHECK_EQ(pthread_create(&r.thread, NULL, remove_main, &r), 0))
 		goto out;
 	/* the remover waits for us and asks through REQ; we let go */
-	CHECK(efd_wait(efd));
+	CHECK(fd_wait(efd));
 	CHECK(efd_take(efd) >= 1);
 	dev_close(&d);
 	pthread_join(r.thread, NULL);

@@ -4,12 +4,9 @@
  * API (its cases are in test_mtty_*.c).
  */
 #include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
-#include <unistd.h>
 
 #include "mtty_fixture.h"
 
@@ -18,12 +15,8 @@
 bool setup(struct fixture *f)
 {
 	memset(f, 0, sizeof(*f));
-	if (!CHECK_EQ(MOD->init(), 0))
+	if (!module_start(MOD, MTTY_PARENT_NAME, &f->parent))
 		return false;
-	if (!CHECK_EQ(mdev_parent_get_by_name(MTTY_PARENT_NAME, &f->parent), 0)) {
-		MOD->exit();
-		return false;
-	}
 	f->type[0] = mdev_parent_find_type(f->parent, MTTY_TYPE_1);
 	f->type[1] = mdev_parent_find_type(f->parent, MTTY_TYPE_2);
 	if (!CHECK(f->type[0]) || !CHECK(f->type[1])) {
@@ -35,8 +28,7 @@ bool setup(struct fixture *f)
 
 void teardown(struct fixture *f)
 {
-	mdev_parent_put(f->parent);
-	MOD->exit();
+	module_stop(MOD, f->parent);
 }
 
 /* ---- devices ---- */
@@ -60,42 +52,16 @@ int dev_create_raw(struct fixture *f, unsigned int ports, unsigned int n,
 
 bool dev_create(struct fixture *f, unsigned int ports, unsigned int n, struct dev *d)
 {
+	char text[UUID_STRING_SIZE];
 	guid_t uuid;
+	bool ok;
 
-	memset(d, 0, sizeof(*d));
-	make_uuid(n, d->uuid, &uuid);
-	if (!CHECK_EQ(mdev_device_create(f->type[ports - 1], &uuid, &d->mdev), 0)) {
-		d->mdev = NULL;
-		return false;
-	}
-	if (!CHECK_EQ(vfio_device_get_from_name(d->uuid, &d->vdev), 0)) {
-		d->vdev = NULL;
-		return false;
-	}
-	if (!CHECK_EQ(vfio_device_open(d->vdev, NULL), 0))
-		return false;
-	d->open = true;
-	return true;
-}
-
-void dev_close(struct dev *d)
-{
-	if (d->open) {
-		vfio_device_close(d->vdev);
-		d->open = false;
-	}
-}
-
-void dev_destroy(struct dev *d)
-{
-	dev_close(d);
-	if (d->vdev)
-		vfio_put_device(d->vdev);
-	if (d->mdev) {
-		CHECK_EQ(mdev_device_remove(d->mdev), 0);
-		mdev_device_put(d->mdev);
-	}
-	memset(d, 0, sizeof(*d));
+	make_uuid(n, text, &uuid);
+	ok = dev_create_open_on(f->type[ports - 1], text, d, false);
+	/* small odd chunks, to cross the boundaries of the stream's layout */
+	d->mig_read_chunk = 7;
+	d->mig_write_chunk = 5;
+	return ok;
 }
 
 /* ---- region accesses ---- */
@@ -115,22 +81,12 @@ void reg_wr(struct dev *d, unsigned int port, unsigned int reg, uint8_t val)
 
 uint32_t cfg_rd(struct dev *d, unsigned int off, unsigned int len)
 {
-	uint8_t b[4] = { 0 };
-	uint32_t v = 0;
-
-	CHECK_EQ(vfio_device_read(d->vdev, b, len, CFG + off), len);
-	for (unsigned int i = len; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
+	return (uint32_t)region_rd(d, CFG + off, len);
 }
 
 void cfg_wr(struct dev *d, unsigned int off, uint32_t val, unsigned int len)
 {
-	uint8_t b[4];
-
-	for (unsigned int i = 0; i < len; i++)
-		b[i] = (uint8_t)(val >> (8 * i));
-	CHECK_EQ(vfio_device_write(d->vdev, b, len, CFG + off), len);
+	region_wr(d, CFG + off, val, len);
 }
 
 /* ---- attributes ---- */
@@ -203,157 +159,6 @@ ssize_t parent_attr_show(struct fixture *f, const char *name, char *buf)
 	if (!a)
 		return -ENOENT;
 	return terminate(mdev_dev_attr_show(mdev_parent_device(f->parent), a, buf), buf);
-}
-
-/* ---- eventfds and interrupts ---- */
-
-int efd_new(void)
-{
-	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-
-	CHECK(fd >= 0);
-	return fd;
-}
-
-uint64_t efd_take(int efd)
-{
-	uint64_t v = 0;
-
-	if (read(efd, &v, sizeof(v)) != sizeof(v))
-		return 0;
-	return v;
-}
-
-bool fd_wait(int fd)
-{
-	struct pollfd p = { .fd = fd, .events = POLLIN };
-
-	return poll(&p, 1, WAIT_TIMEOUT_S * 1000) == 1;
-}
-
-/* A vfio_irq_set header and up to 8 bytes of data, aligned for any access. */
-union irq_set_buf {
-	struct vfio_irq_set hdr;
-	uint8_t raw[sizeof(struct vfio_irq_set) + 8];
-};
-
-long irq_set_fd(struct dev *d, uint32_t index, uint32_t action, int32_t fd)
-{
-	union irq_set_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = sizeof(struct vfio_irq_set) + sizeof(fd);
-	b.hdr.flags = VFIO_IRQ_SET_DATA_EVENTFD | action;
-	b.hdr.index = index;
-	b.hdr.count = 1;
-	memcpy(b.hdr.data, &fd, sizeof(fd));
-	return vfio_device_ioctl(d->vdev, VFIO_DEVICE_SET_IRQS, &b.hdr);
-}
-
-long irq_set_none(struct dev *d, uint32_t index, uint32_t action, uint32_t start,
-		  uint32_t count)
-{
-	struct vfio_irq_set hdr = {
-		.argsz = sizeof(hdr),
-		.flags = VFIO_IRQ_SET_DATA_NONE | action,
-		.index = index,
-		.start = start,
-		.count = count,
-	};
-
-	return vfio_device_ioctl(d->vdev, VFIO_DEVICE_SET_IRQS, &hdr);
-}
-
-long irq_set_bool(struct dev *d, uint32_t index, uint32_t action, uint8_t value)
-{
-	union irq_set_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = sizeof(struct vfio_irq_set) + 1;
-	b.hdr.flags = VFIO_IRQ_SET_DATA_BOOL | action;
-	b.hdr.index = index;
-	b.hdr.count = 1;
-	b.hdr.data[0] = value;
-	return vfio_device_ioctl(d->vdev, VFIO_DEVICE_SET_IRQS, &b.hdr);
-}
-
-/* ---- migration ---- */
-
-/* A feature header and its payload, aligned for the payload's u64 fields. */
-union feature_buf {
-	struct vfio_device_feature hdr;
-	uint64_t raw[4];
-};
-
-long mig_set(struct dev *d, uint32_t state)
-{
-	struct vfio_device_feature_mig_state st = { .device_state = state, .data_fd = -2 };
-	union feature_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = sizeof(struct vfio_device_feature) + sizeof(st);
-	b.hdr.flags = VFIO_DEVICE_FEATURE_SET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	memcpy(b.hdr.data, &st, sizeof(st));
-	ret = vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr);
-	if (!ret) {
-		memcpy(&st, b.hdr.data, sizeof(st));
-		CHECK_EQ(st.data_fd, -1); /* the core keeps the stream */
-	}
-	return ret;
-}
-
-uint32_t mig_get(struct dev *d)
-{
-	struct vfio_device_feature_mig_state st = { 0 };
-	union feature_buf b;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = sizeof(struct vfio_device_feature) + sizeof(st);
-	b.hdr.flags = VFIO_DEVICE_FEATURE_GET | VFIO_DEVICE_FEATURE_MIG_DEVICE_STATE;
-	CHECK_EQ(vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr), 0);
-	memcpy(&st, b.hdr.data, sizeof(st));
-	return st.device_state;
-}
-
-ssize_t mig_read_all(struct dev *d, uint8_t *buf, size_t cap)
-{
-	size_t total = 0;
-
-	for (;;) {
-		/* small odd chunks, to cross the boundaries of the stream's layout */
-		size_t chunk = cap - total < 7 ? cap - total : 7;
-		ssize_t n = vfio_device_mig_read(d->vdev, buf + total, chunk);
-
-		if (n < 0)
-			return n;
-		if (n == 0)
-			return (ssize_t)total;
-		total += (size_t)n;
-		if (total == cap) {
-			uint8_t extra;
-
-			n = vfio_device_mig_read(d->vdev, &extra, 1);
-			return n < 0 ? n : n ? -EFBIG : (ssize_t)total;
-		}
-	}
-}
-
-int mig_write_all(struct dev *d, const uint8_t *buf, size_t len)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		size_t chunk = len - done < 5 ? len - done : 5;
-		ssize_t n = vfio_device_mig_write(d->vdev, buf + done, chunk);
-
-		if (n < 0)
-			return (int)n;
-		if (n == 0)
-			return -EIO;
-		done += (size_t)n;
-	}
-	return 0;
 }
 
 int main(int argc, char **argv)

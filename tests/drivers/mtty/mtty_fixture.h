@@ -4,7 +4,8 @@
  * driver is linked in as a built-in module (umdev_builtin_mtty) and every case starts and
  * stops it. A device is driven as a transport drives it: created on its type, its vfio
  * device found by UUID and opened (mtty does no DMA, so without a DMA space), its
- * attributes read and written as umdevd's sysfs tree will.
+ * attributes read and written as umdevd's sysfs tree will. The device and the requests made
+ * of it are tests/vfio/core_dev.h's, shared with dmatest's suite.
  */
 #ifndef UMDEV_TESTS_MTTY_FIXTURE_H
 #define UMDEV_TESTS_MTTY_FIXTURE_H
@@ -13,25 +14,15 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <umdev/mdev.h>
-#include <umdev/mdev_manage.h>
-#include <umdev/module.h>
-#include <umdev/vfio.h>
-#include <umdev/vfio_device_fd.h>
-
+#include "core_dev.h"
 #include "mtty.h"
-#include "tap.h"
 #include "uart16550.h"
-#include "util/uuid.h"
 
 extern const struct umdev_driver_module umdev_builtin_mtty;
 #define MOD (&umdev_builtin_mtty)
 
 #define CFG MTTY_REGION_OFFSET(VFIO_PCI_CONFIG_REGION_INDEX)
 #define BAR(n) MTTY_REGION_OFFSET(VFIO_PCI_BAR0_REGION_INDEX + (n))
-
-/* Bound of every wait for another thread: a broken driver fails the case, not the suite. */
-#define WAIT_TIMEOUT_S 30
 
 /* LSR of an idle port with an empty receiver. */
 #define LSR_IDLE (UART_LSR_THRE | UART_LSR_TEMT)
@@ -44,26 +35,8 @@ struct fixture {
 bool setup(struct fixture *f);
 void teardown(struct fixture *f);
 
-/* A case that runs with the module started; exit() removes whatever the body left. */
-#define MTTY_TEST(name)                              \
-	static void name##_body(struct fixture *f);  \
-	TEST(name)                                   \
-	{                                            \
-		struct fixture fx;                   \
-		if (setup(&fx)) {                    \
-			name##_body(&fx);            \
-			teardown(&fx);               \
-		}                                    \
-	}                                            \
-	static void name##_body(struct fixture *f)
-
-/* A device as a transport holds it. */
-struct dev {
-	char uuid[UUID_STRING_SIZE];
-	struct mdev_device *mdev; /* a reference */
-	struct vfio_device *vdev; /* a reference (vfio_device_get_from_name) */
-	bool open;
-};
+/* A case that runs with the module started (core_dev.h). */
+#define MTTY_TEST(name) FIXTURE_TEST(name)
 
 /* The UUID of test device @n. */
 void make_uuid(unsigned int n, char text[UUID_STRING_SIZE], guid_t *uuid);
@@ -71,11 +44,8 @@ void make_uuid(unsigned int n, char text[UUID_STRING_SIZE], guid_t *uuid);
 /* Creates device @n of mtty-@ports; 0 or the creation's error (*@mdev: a reference). */
 int dev_create_raw(struct fixture *f, unsigned int ports, unsigned int n,
 		   struct mdev_device **mdev);
-/* Creates device @n of mtty-@ports, finds its vfio device and opens it; checked. */
+/* Creates device @n of mtty-@ports, finds its vfio device and opens it (no DMA); checked. */
 bool dev_create(struct fixture *f, unsigned int ports, unsigned int n, struct dev *d);
-void dev_close(struct dev *d);
-/* Closes (if open), removes and drops everything of @d. */
-void dev_destroy(struct dev *d);
 
 /* One-byte accesses to a UART register of port @port, and config accesses; checked. */
 uint8_t reg_rd(struct dev *d, unsigned int port, unsigned int reg);
@@ -94,25 +64,5 @@ ssize_t dev_attr_store_n(struct fixture *f, struct dev *d, const char *name, con
 			 size_t count);
 ssize_t type_attr_show(struct mdev_type *type, const char *name, char *buf);
 ssize_t parent_attr_show(struct fixture *f, const char *name, char *buf);
-
-/* Eventfds: non-blocking; efd_take() reads and resets the counter (0 if unsignalled). */
-int efd_new(void);
-uint64_t efd_take(int efd);
-/* Waits up to WAIT_TIMEOUT_S for @fd to become readable; true if it did. */
-bool fd_wait(int fd);
-
-/* VFIO_DEVICE_SET_IRQS with one eventfd, with no data, or with one bool. */
-long irq_set_fd(struct dev *d, uint32_t index, uint32_t action, int32_t fd);
-long irq_set_none(struct dev *d, uint32_t index, uint32_t action, uint32_t start,
-		  uint32_t count);
-long irq_set_bool(struct dev *d, uint32_t index, uint32_t action, uint8_t value);
-
-/* Migration through VFIO_DEVICE_FEATURE and the device's current stream. */
-long mig_set(struct dev *d, uint32_t state);
-uint32_t mig_get(struct dev *d);
-/* Reads the current stream to its end into @buf (of @cap bytes): the count or -errno. */
-ssize_t mig_read_all(struct dev *d, uint8_t *buf, size_t cap);
-/* Writes @len bytes to the current stream in small chunks; 0 or -errno. */
-int mig_write_all(struct dev *d, const uint8_t *buf, size_t len);
 
 #endif
