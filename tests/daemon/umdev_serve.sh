@@ -65,12 +65,15 @@ check "vfio-user again after the mpqemu client went" \
 
 # A client holds the device; the other transport is refused meanwhile; SIGTERM disconnects it.
 coproc HOLD { "$probe" hold "$tmp/vu.sock" 2>&1; }
-read -r -t 30 line <&"${HOLD[0]}"
+# a copy of its output: bash unsets HOLD as soon as the coprocess exits
+exec {hold_out}<&"${HOLD[0]}"
+read -r -t 30 line <&"$hold_out"
 check "a vfio-user client holds the device" test "${line:-}" = connected
 out=$("$probe" mpqemu "$tmp/mpq.sock" 2>&1)
 check "meanwhile an mpqemu client is turned away" test $? -ne 0
 kill -TERM "$pid"
-read -r -t 30 line <&"${HOLD[0]}"
+read -r -t 30 line <&"$hold_out"
+exec {hold_out}<&-
 check "SIGTERM: the client's connection is closed" test "${line:-}" = closed
 wait "$pid"
 check "SIGTERM: exit status 0" test $? -eq 0
