@@ -74,6 +74,7 @@ static int set_defaults(struct daemon_config *cfg)
 	cfg->socket_owner = (uid_t)-1;
 	cfg->socket_group = (gid_t)-1;
 	cfg->log_level = UMDEV_LOG_INFO;
+	cfg->max_devices = UMDEVD_DEFAULT_MAX_DEVICES;
 	strcpy(cfg->driver_dir, UMDEV_DRIVER_DIR);
 	if (geteuid() == 0) {
 		strcpy(cfg->run_dir, "/run/umdev");
@@ -161,8 +162,9 @@ static void usage(FILE *out)
 		"Usage: umdevd [--foreground] [--run-dir DIR] [--conf-dir DIR]\n"
 		"              [--sysfs-dir DIR | --no-sysfs] [--driver-dir DIR]\n"
 		"              [--socket-owner USER[:GROUP]] [--log-level LEVEL] [--workers N]\n"
+		"              [--max-devices N]\n"
 		"Hosts umdev's mediated-device parents and serves each mediated device over\n"
-		"vfio-user, with the kernel's sysfs interface through FUSE and a control socket\n"
+		"vfio-user and mpqemu, with the kernel's sysfs interface through FUSE and a control socket\n"
 		"for umdevctl.\n"
 		"  --foreground         stay in the foreground and log to stderr\n"
 		"                       (otherwise detach and log to syslog)\n"
@@ -175,8 +177,10 @@ static void usage(FILE *out)
 		"  --driver-dir DIR     driver plugins (*.so) to load (default %s)\n"
 		"  --socket-owner U[:G] owner and group of the device sockets (a group: mode 0660)\n"
 		"  --log-level LEVEL    err, warning, notice, info (default) or debug\n"
-		"  --workers N          threads serving the device sockets (default 0: one per CPU)\n",
-		UMDEV_DRIVER_DIR);
+		"  --workers N          threads serving the device sockets (default 0: one per CPU)\n"
+		"  --max-devices N      devices to make room for: the fd limit is raised to N plus\n"
+		"                       %d at start, or the daemon fails (default %u)\n",
+		UMDEV_DRIVER_DIR, UMDEVD_FD_RESERVE, UMDEVD_DEFAULT_MAX_DEVICES);
 }
 
 int daemon_config_parse(int argc, char **argv, struct daemon_config *cfg)
@@ -191,6 +195,7 @@ int daemon_config_parse(int argc, char **argv, struct daemon_config *cfg)
 		{ "socket-owner", required_argument, NULL, 'o' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "workers", required_argument, NULL, 'w' },
+		{ "max-devices", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -245,6 +250,19 @@ int daemon_config_parse(int argc, char **argv, struct daemon_config *cfg)
 				ret = -EINVAL;
 			}
 			cfg->workers = (unsigned int)n;
+			break;
+		}
+		case 'm': {
+			char *end;
+			unsigned long n = strtoul(optarg, &end, 10);
+
+			if (*end || !*optarg || *optarg == '-' || n < 1 ||
+			    n > UMDEVD_MAX_MAX_DEVICES) {
+				fprintf(stderr, "umdevd: --max-devices takes 1 to %u\n",
+					UMDEVD_MAX_MAX_DEVICES);
+				ret = -EINVAL;
+			}
+			cfg->max_devices = (unsigned int)n;
 			break;
 		}
 		case 'h':

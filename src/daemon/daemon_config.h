@@ -4,6 +4,7 @@
  *
  *   umdevd [--foreground] [--run-dir DIR] [--conf-dir DIR] [--sysfs-dir DIR | --no-sysfs]
  *          [--driver-dir DIR] [--socket-owner USER[:GROUP]] [--log-level LEVEL]
+ *          [--workers N] [--max-devices N]
  *
  * As root: run dir /run/umdev, definitions in /etc/umdev.d; as another user: under
  * $XDG_RUNTIME_DIR/umdev and $XDG_CONFIG_HOME/umdev (~/.config/umdev). The sysfs tree is at
@@ -16,6 +17,15 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+/*
+ * File descriptors: an idle device holds one (its listening socket); the reserve is for
+ * everything else (clients and what they send: DMA memory, eventfds; control connections,
+ * FUSE, epoll, the workers). --max-devices sizes RLIMIT_NOFILE with these at start.
+ */
+#define UMDEVD_FD_RESERVE 1024
+#define UMDEVD_DEFAULT_MAX_DEVICES 1024u
+#define UMDEVD_MAX_MAX_DEVICES 1000000u
+
 struct daemon_config {
 	bool foreground;
 	char run_dir[PATH_MAX];
@@ -26,6 +36,7 @@ struct daemon_config {
 	gid_t socket_group;	  /* (gid_t)-1: none (mode 0600) */
 	int log_level;
 	unsigned int workers;	  /* 0: one per CPU */
+	unsigned int max_devices; /* what RLIMIT_NOFILE is sized for (UMDEVD_FD_RESERVE) */
 };
 
 /*

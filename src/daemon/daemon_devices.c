@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * umdevd's device sockets (see daemon_devices.h): a vfio device notifier that creates a
- * vfio-user and an mpqemu server for each registered device and destroys them when the
- * device's unregistration completes. Servers are kept in a hash map by device name. The
- * device itself accepts one client at a time, whichever socket it came through.
+ * umdevd's device sockets (see daemon_devices.h): a vfio device notifier that gives each
+ * registered device one listening socket for both transports (<umdev/device_socket.h>:
+ * vfio-user.sock, and mpqemu.sock a symbolic link to it) and destroys it when the device's
+ * unregistration completes. An idle device so costs one fd. Sockets are kept in a hash map
+ * by device name. The device itself accepts one client at a time, whichever protocol it
+ * speaks.
  *
  * The notifier runs on the thread that registers or unregisters the device (a management
  * request, a driver starting or stopping), never on a worker, so creating and destroying
- * servers there is allowed.
+ * sockets there is allowed.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -17,10 +19,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <umdev/device_socket.h>
 #include <umdev/log.h>
-#include <umdev/mpqemu_server.h>
 #include <umdev/vfio_device_fd.h>
-#include <umdev/vfio_user_server.h>
 
 #include "daemon/daemon_devices.h"
 #include "util/hmap.h"
@@ -28,9 +29,8 @@
 struct served {
 	struct hmap_node node;
 	char *name;
-	char dir[PATH_MAX];
-	struct vfio_user_server *server;
-	struct mpqemu_server *mpqemu; /* NULL when it could not be made (logged) */
+	char *dir;
+	struct umdev_device_socket *socket;
 };
 
 static pthread_mutex_t served_lock = PTHREAD_MUTEX_INITIALIZER; /* guards `served` */
@@ -65,47 +65,36 @@ static int socket_path(char *path, const char *dir, const char *leaf)
 
 static void served_free(struct served *s)
 {
-	mpqemu_server_destroy(s->mpqemu);
-	vfio_user_server_destroy(s->server);
+	umdev_device_socket_destroy(s->socket);
 	rmdir(s->dir);
+	free(s->dir);
 	free(s->name);
 	free(s);
-}
-
-/* The mpqemu socket is a second way in; a device that has none is still served. */
-static void serve_mpqemu(struct vfio_device *vdev, struct served *s)
-{
-	struct mpqemu_server_config cfg = {
-		.workers = pool, .owner = config->socket_owner, .group = config->socket_group,
-	};
-	char path[PATH_MAX];
-	int ret = socket_path(path, s->dir, "mpqemu.sock");
-
-	cfg.socket_path = path;
-	if (!ret)
-		ret = mpqemu_server_create(vdev, &cfg, &s->mpqemu);
-	if (ret)
-		umdev_log(UMDEV_LOG_WARNING, "%s: no mpqemu socket: %s", s->name, strerror(-ret));
 }
 
 static void device_registered(struct vfio_device *vdev)
 {
 	const char *name = dev_name(vdev->dev);
-	struct vfio_user_server_config cfg = {
+	struct umdev_device_socket_config cfg = {
 		.workers = pool, .owner = config->socket_owner, .group = config->socket_group,
 	};
-	char path[PATH_MAX];
+	char path[PATH_MAX], alias[PATH_MAX];
 	struct served *s;
 	int ret;
 
 	if (!name_is_safe(name))
 		return;
 	s = calloc(1, sizeof(*s));
-	if (!s || !(s->name = strdup(name)))
+	if (!s)
 		goto err_nomem;
-	if (snprintf(s->dir, sizeof(s->dir), "%s/devices/%s", config->run_dir, name) >=
-		    (int)sizeof(s->dir) ||
-	    socket_path(path, s->dir, "vfio-user.sock")) {
+	if (!(s->name = strdup(name)) ||
+	    asprintf(&s->dir, "%s/devices/%s", config->run_dir, name) < 0) {
+		s->dir = NULL;
+		ret = -ENOMEM;
+		goto err_log;
+	}
+	if (socket_path(path, s->dir, "vfio-user.sock") ||
+	    socket_path(alias, s->dir, "mpqemu.sock")) {
 		ret = -ENAMETOOLONG;
 		goto err_log;
 	}
@@ -114,10 +103,10 @@ static void device_registered(struct vfio_device *vdev)
 		goto err_log;
 	}
 	cfg.socket_path = path;
-	ret = vfio_user_server_create(vdev, &cfg, &s->server);
+	cfg.alias_path = alias;
+	ret = umdev_device_socket_create(vdev, &cfg, &s->socket);
 	if (ret)
 		goto err_rmdir;
-	serve_mpqemu(vdev, s);
 	pthread_mutex_lock(&served_lock);
 	hmap_insert(&served, &s->node, hash_string(name));
 	pthread_mutex_unlock(&served_lock);
@@ -128,12 +117,12 @@ err_rmdir:
 	rmdir(s->dir);
 err_log:
 	umdev_log(UMDEV_LOG_ERR, "cannot serve %s: %s", name, strerror(-ret));
+	free(s->dir);
 	free(s->name);
 	free(s);
 	return;
 err_nomem:
 	umdev_log(UMDEV_LOG_ERR, "cannot serve %s: out of memory", name);
-	free(s);
 }
 
 static void device_unregistered(struct vfio_device *vdev)
@@ -174,9 +163,7 @@ void devices_disconnect_all(void)
 	HMAP_FOR_EACH(node, &served) {
 		struct served *s = container_of(node, struct served, node);
 
-		vfio_user_server_disconnect(s->server);
-		if (s->mpqemu)
-			mpqemu_server_disconnect(s->mpqemu);
+		umdev_device_socket_disconnect(s->socket);
 	}
 	pthread_mutex_unlock(&served_lock);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * umdevd's device sockets: every vfio device that registers (a mediated device bound to
- * vfio_mdev, or to its driver's own bus driver) gets a vfio-user server at
- * <run-dir>/devices/<name>/vfio-user.sock and an mpqemu server (QEMU 7.2's
- * x-pci-proxy-dev) at <run-dir>/devices/<name>/mpqemu.sock, and loses them when its
+ * vfio_mdev, or to its driver's own bus driver) gets one listening socket at
+ * <run-dir>/devices/<name>/vfio-user.sock that serves vfio-user and mpqemu (QEMU 7.2's
+ * x-pci-proxy-dev) alike, telling them apart by a connection's first bytes, with
+ * <run-dir>/devices/<name>/mpqemu.sock a symbolic link to it; it goes when the device's
  * unregistration completes (after its client, if any, has let go).
  */
 #ifndef UMDEV_DAEMON_DEVICES_H

@@ -71,7 +71,8 @@ int rundir_clear_stale_mount(const char *path)
 	return -EBUSY;
 }
 
-/* Removes <dir>/<uuid>/{vfio-user,mpqemu}.sock and the emptied <uuid> dirs. */
+/* Removes <dir>/<uuid>/{vfio-user,mpqemu}.sock (sockets, or mpqemu.sock's link to the
+ * other) and the emptied <uuid> dirs. */
 static void clear_device_sockets(const char *devices)
 {
 	DIR *d = opendir(devices);
@@ -90,7 +91,7 @@ static void clear_device_sockets(const char *devices)
 
 			if (snprintf(path, sizeof(path), "%s/%s/%s", devices, e->d_name, socks[i]) <
 				    (int)sizeof(path) &&
-			    lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
+			    lstat(path, &st) == 0 && (S_ISSOCK(st.st_mode) || S_ISLNK(st.st_mode)))
 				unlink(path);
 		}
 		if (snprintf(path, sizeof(path), "%s/%s", devices, e->d_name) < (int)sizeof(path))

@@ -3,10 +3,11 @@
  * umdevd: the daemon that hosts umdev's parents and their mediated devices.
  *
  * It starts the built-in drivers and the plugins of its driver directory, serves every
- * mediated device over vfio-user at <run-dir>/devices/<uuid>/vfio-user.sock, offers the
- * kernel's sysfs interface through FUSE and a control socket for umdevctl, and starts the
- * `auto` devices of its definitions when their parent registers. On SIGTERM or SIGINT it
- * removes every device (asking clients to let go; those that have not after a grace period
+ * mediated device over vfio-user and mpqemu on one socket, <run-dir>/devices/<uuid>/
+ * vfio-user.sock (mpqemu.sock is a link to it), offers the kernel's sysfs interface through
+ * FUSE and a control socket for umdevctl, and starts the `auto` devices of its definitions
+ * when their parent registers. It raises its fd limit for --max-devices at start (one fd
+ * per idle device). On SIGTERM or SIGINT it removes every device (asking clients to let go; those that have not after a grace period
  * are disconnected), stops the drivers, unmounts the tree, removes its sockets and exits 0.
  * daemon_config.h lists the options and defaults.
  */
@@ -55,16 +56,43 @@ static void log_to_syslog(int level, const char *message, void *userdata)
 	syslog(level, "%s", message);
 }
 
-/* Raises the fd limit to its hard limit: each device has a socket, each client more. */
-static void raise_fd_limit(void)
+/*
+ * Raises the fd limit for --max-devices: an idle device holds one fd, and UMDEVD_FD_RESERVE
+ * are for the rest. The soft limit goes to the hard one (more room costs nothing); when the
+ * hard limit is too low, root may raise it (CAP_SYS_RESOURCE); else the daemon cannot keep
+ * its promise and says so. 0 or -1 (reported).
+ */
+static int raise_fd_limit(const struct daemon_config *cfg)
 {
+	rlim_t need = (rlim_t)cfg->max_devices + UMDEVD_FD_RESERVE;
 	struct rlimit lim;
 
-	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
-		lim.rlim_cur = lim.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &lim))
-			umdev_log(UMDEV_LOG_WARNING, "cannot raise the fd limit: %s", strerror(errno));
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0) {
+		umdev_log(UMDEV_LOG_ERR, "cannot read the fd limit: %s", strerror(errno));
+		return -1;
 	}
+	if (lim.rlim_max != RLIM_INFINITY && lim.rlim_max < need) {
+		struct rlimit more = { need, need };
+
+		if (setrlimit(RLIMIT_NOFILE, &more) == 0)
+			return 0;
+		umdev_log(UMDEV_LOG_ERR,
+			  "--max-devices %u needs %llu file descriptors (one per device and %d "
+			  "more), but the hard limit (RLIMIT_NOFILE) is %llu and cannot be raised "
+			  "(%s): raise it (ulimit -Hn, LimitNOFILE=) or lower --max-devices",
+			  cfg->max_devices, (unsigned long long)need, UMDEVD_FD_RESERVE,
+			  (unsigned long long)lim.rlim_max, strerror(errno));
+		return -1;
+	}
+	if (lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) && lim.rlim_cur < need) {
+			umdev_log(UMDEV_LOG_ERR, "cannot raise the fd limit to %llu: %s",
+				  (unsigned long long)need, strerror(errno));
+			return -1;
+		}
+	}
+	return 0;
 }
 
 /*
@@ -212,7 +240,8 @@ int main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit();
+	if (raise_fd_limit(&cfg))
+		goto out_fail;
 	sig_fd = signalfd(-1, &stop, SFD_CLOEXEC);
 	if (sig_fd < 0) {
 		umdev_log(UMDEV_LOG_ERR, "signalfd: %s", strerror(errno));

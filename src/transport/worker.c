@@ -340,10 +340,11 @@ void umdev_workers_destroy(struct umdev_workers *pool)
 	if (!pool)
 		return;
 	for (unsigned int i = 0; i < pool->n; i++) {
+		/* after the calls still posted, which may release sources */
+		worker_stop(&pool->workers[i]);
 		if (atomic_load(&pool->workers[i].nsources))
 			umdev_log(UMDEV_LOG_ERR, "workers: destroyed with %u sources on worker %u",
 				  atomic_load(&pool->workers[i].nsources), i);
-		worker_stop(&pool->workers[i]);
 	}
 	free(pool->workers);
 	free(pool);

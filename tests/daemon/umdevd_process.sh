@@ -40,6 +40,18 @@ long=/tmp/$(printf 'r%.0s' {1..60})
 out=$("$umdevd" --foreground --run-dir "$long" 2>&1)
 check "a run dir too long for socket addresses exits 2 and says so" \
 	test $? -eq 2 -a -n "$(grep -F 'too long' <<<"$out")" -a ! -e "$long"
+out=$("$umdevd" --foreground --max-devices 0 2>&1)
+check "--max-devices 0 exits 2 and says what it takes" \
+	test $? -eq 2 -a -n "$(grep -F -- '--max-devices takes 1 to' <<<"$out")"
+# a hard fd limit below what --max-devices needs, and no CAP_SYS_RESOURCE to raise it
+drop_caps=()
+[ "$(id -u)" = 0 ] && drop_caps=(setpriv --bounding-set=-sys_resource --inh-caps=-sys_resource)
+out=$(ulimit -n 2000 && ulimit -Hn 2000 && XDG_RUNTIME_DIR=$tmp HOME=$tmp \
+	"${drop_caps[@]}" "$umdevd" --foreground --max-devices 5000 --run-dir "$tmp/fdlimit" \
+		--conf-dir "$tmp/fdlimit-conf" --no-sysfs 2>&1)
+check "a hard fd limit too low for --max-devices exits 1 and says what to raise" \
+	test $? -eq 1 -a -n "$(grep -F -- '--max-devices 5000 needs 6024 file descriptors' <<<"$out")" \
+	-a -n "$(grep -F 'hard limit (RLIMIT_NOFILE) is 2000' <<<"$out")" -a ! -e "$tmp/fdlimit"
 
 # ---- plugins, the lock, stale files ----
 run=$tmp/run
@@ -50,6 +62,7 @@ cp "$plugins/probe.so" "$plugins/wrong_abi.so" "$drivers/"
 echo "not an ELF file" >"$drivers/garbage.so"
 stale_dev=$run/devices/0b3e8f1c-5d7a-4c2e-9f60-1a2b3c4d5e6f
 make_socket "$stale_dev/vfio-user.sock"
+ln -s vfio-user.sock "$stale_dev/mpqemu.sock"
 make_socket "$run/control.sock"
 echo keep >"$stale_dev/notes.txt"
 
@@ -70,6 +83,7 @@ check "a file that is no plugin is refused, saying why" \
 	grep -q "plugin refused: cannot load $drivers/garbage.so" "$log"
 check "the lock file holds the daemon's pid" test "$(cat "$run/umdevd.lock" 2>/dev/null)" = "$daemon_pid"
 check "a stale device socket is removed" test ! -e "$stale_dev/vfio-user.sock"
+check "... and its mpqemu.sock link" test ! -L "$stale_dev/mpqemu.sock"
 check "a stale control socket is replaced by a listening one" \
 	python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).connect(sys.argv[1])' \
 	"$run/control.sock"

@@ -186,4 +186,8 @@ void mpq_irq_release(struct mpq_conn *conn);
 
 void mpq_stat_add(struct mpqemu_server *srv, uint64_t *counter, uint64_t n);
 
+/* On the server's worker: takes a connected socket as the client, or closes it (busy,
+ * closing, or credentials not allowed when @check_credentials). 0 or -errno. */
+int mpq_server_take_client(struct mpqemu_server *srv, int fd, bool check_credentials);
+
 #endif

@@ -51,7 +51,7 @@ static int check_peer(const struct mpqemu_server *srv, int fd)
 }
 
 /* Takes over a connected socket as the client, or closes it (on the worker). 0 or -errno. */
-static int server_take_client(struct mpqemu_server *srv, int fd, bool check_credentials)
+int mpq_server_take_client(struct mpqemu_server *srv, int fd, bool check_credentials)
 {
 	struct mpq_conn *conn;
 	int ret = 0;
@@ -88,7 +88,7 @@ static void server_accept_ready(struct worker_source *src, uint32_t events)
 				  errno);
 		return;
 	}
-	server_take_client(srv, fd, true);
+	mpq_server_take_client(srv, fd, true);
 }
 
 struct add_client {
@@ -101,7 +101,7 @@ static void server_add_client_on_worker(void *arg)
 {
 	struct add_client *a = arg;
 
-	a->ret = server_take_client(a->srv, a->fd, false);
+	a->ret = mpq_server_take_client(a->srv, a->fd, false);
 }
 
 int mpqemu_server_add_client(struct mpqemu_server *srv, int fd)

@@ -225,4 +225,8 @@ int vfu_cmd_mig_data_write(struct vfu_conn *conn, struct vfu_msg *msg);
 
 void vfu_stat_add(struct vfio_user_server *srv, uint64_t *counter, uint64_t n);
 
+/* On the server's worker: takes a connected socket as the client, or as a connection being
+ * refused (busy, closing, or credentials not allowed when @check_credentials). */
+void vfu_server_take_client(struct vfio_user_server *srv, int fd, bool check_credentials);
+
 #endif

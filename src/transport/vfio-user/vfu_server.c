@@ -50,7 +50,7 @@ static int check_peer(const struct vfio_user_server *srv, int fd)
 }
 
 /* Takes over a connected socket as the client, or as a refused connection (on the worker). */
-static void server_take_client(struct vfio_user_server *srv, int fd, bool check_credentials)
+void vfu_server_take_client(struct vfio_user_server *srv, int fd, bool check_credentials)
 {
 	struct vfu_conn *conn;
 	int err = 0;
@@ -96,7 +96,7 @@ static void server_accept_ready(struct worker_source *src, uint32_t events)
 				  errno);
 		return;
 	}
-	server_take_client(srv, fd, true);
+	vfu_server_take_client(srv, fd, true);
 }
 
 struct add_client {
@@ -108,7 +108,7 @@ static void server_add_client_on_worker(void *arg)
 {
 	struct add_client *a = arg;
 
-	server_take_client(a->srv, a->fd, false);
+	vfu_server_take_client(a->srv, a->fd, false);
 }
 
 int vfio_user_server_add_client(struct vfio_user_server *srv, int fd)
