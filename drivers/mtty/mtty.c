@@ -21,38 +21,19 @@
  * other files do and how the device's state is locked.
  */
 #include <errno.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <umdev/module.h>
 
+#include "drv_parent.h"
 #include "mtty_priv.h"
 
 static struct device mtty_parent;
 static bool mtty_registered; /* init() and exit() are called once each, in turn */
-static atomic_uint mtty_free_ports; /* of the MTTY_POOL_PORTS */
+static struct drv_pool mtty_ports; /* of the MTTY_POOL_PORTS */
 /* The backend each new device's ports get (the driver's parameters, read at init). */
 static struct mtty_backend_spec mtty_default_backend[MTTY_MAX_PORTS];
-
-/* ---- the port pool ---- */
-
-/* Takes @n ports from the pool, all or none: 0 or -ENOSPC. */
-static int ports_reserve(unsigned int n)
-{
-	unsigned int free = atomic_load(&mtty_free_ports);
-
-	do {
-		if (free < n)
-			return -ENOSPC;
-	} while (!atomic_compare_exchange_weak(&mtty_free_ports, &free, free - n));
-	return 0;
-}
-
-static void ports_release(unsigned int n)
-{
-	atomic_fetch_add(&mtty_free_ports, n);
-}
 
 /* ---- regions ---- */
 
@@ -127,20 +108,6 @@ static ssize_t mtty_write(struct vfio_device *vdev, const char *buf, size_t coun
 
 /* ---- ioctls ---- */
 
-static long mtty_get_info(unsigned long arg)
-{
-	struct vfio_device_info *info = (struct vfio_device_info *)arg;
-	size_t minsz = offsetof(struct vfio_device_info, num_irqs) + sizeof(info->num_irqs);
-
-	if (info->argsz < minsz)
-		return -EINVAL;
-	/* RESET is implemented, so it is advertised (the sample does not say so) */
-	info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-	info->num_regions = VFIO_PCI_NUM_REGIONS;
-	info->num_irqs = VFIO_PCI_NUM_IRQS;
-	return 0;
-}
-
 static long mtty_get_region_info(struct mtty_state *s, unsigned long arg)
 {
 	struct vfio_region_info *info = (struct vfio_region_info *)arg;
@@ -191,7 +158,8 @@ static long mtty_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned long
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return mtty_get_info(arg);
+		/* RESET is implemented, so it is advertised (the sample does not say so) */
+		return drv_pci_get_info(arg, VFIO_DEVICE_FLAGS_RESET);
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return mtty_get_region_info(s, arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
@@ -260,36 +228,17 @@ static const struct vfio_device_ops mtty_vfio_ops = {
 
 static int mtty_probe(struct device *dev)
 {
-	struct mtty_vdev *mv;
-	int ret;
+	struct mtty_vdev *mv = vfio_alloc_device(mtty_vdev, vdev, dev, &mtty_vfio_ops);
 
-	mv = vfio_alloc_device(mtty_vdev, vdev, dev, &mtty_vfio_ops);
 	if (IS_ERR(mv))
 		return (int)PTR_ERR(mv);
-	ret = vfio_register_emulated_iommu_dev(&mv->vdev);
-	if (ret)
-		goto err_put;
-	dev_set_drvdata(dev, mv);
-	return 0;
-
-err_put:
-	vfio_put_device(&mv->vdev);
-	return ret;
-}
-
-static void mtty_remove(struct device *dev)
-{
-	struct mtty_vdev *mv = dev_get_drvdata(dev);
-
-	vfio_unregister_group_dev(&mv->vdev); /* waits until the client has closed it */
-	dev_set_drvdata(dev, NULL);
-	vfio_put_device(&mv->vdev);
+	return drv_vfio_probe(dev, &mv->vdev);
 }
 
 static struct mdev_driver mtty_mdev_driver = {
 	.name = "mtty",
 	.probe = mtty_probe,
-	.remove = mtty_remove,
+	.remove = drv_vfio_remove,
 };
 
 /* ---- create and remove: the device's state ---- */
@@ -329,7 +278,7 @@ static int mtty_create(struct mdev_device *mdev)
 	int ret;
 
 	/* the ports first, so that concurrent creates cannot overdraw the pool */
-	ret = ports_reserve(nr_ports);
+	ret = drv_pool_take(&mtty_ports, nr_ports);
 	if (ret)
 		return ret;
 	s = calloc(1, sizeof(*s));
@@ -360,7 +309,7 @@ err_io:
 err_free:
 	state_free(s);
 err_ports:
-	ports_release(nr_ports);
+	drv_pool_put(&mtty_ports, nr_ports);
 	return ret;
 }
 
@@ -377,7 +326,7 @@ static int mtty_remove_mdev(struct mdev_device *mdev)
 	pthread_mutex_unlock(&s->lock);
 	mdev_set_drvdata(mdev, NULL);
 	state_free(s);
-	ports_release(nr_ports);
+	drv_pool_put(&mtty_ports, nr_ports);
 	return 0;
 }
 
@@ -410,26 +359,17 @@ static ssize_t name_show(struct mdev_type *mtype, struct mdev_type_attribute *at
 }
 static MDEV_TYPE_ATTR_RO(name);
 
-static ssize_t device_api_show(struct mdev_type *mtype, struct mdev_type_attribute *attr,
-			       char *buf)
-{
-	(void)mtype;
-	(void)attr;
-	return sysfs_emit(buf, "%s\n", VFIO_DEVICE_API_PCI_STRING);
-}
-static MDEV_TYPE_ATTR_RO(device_api);
-
 static ssize_t available_instances_show(struct mdev_type *mtype,
 					struct mdev_type_attribute *attr, char *buf)
 {
 	(void)attr;
-	return sysfs_emit(buf, "%u\n", atomic_load(&mtty_free_ports) / type_ports(mtype));
+	return sysfs_emit(buf, "%u\n", drv_pool_free(&mtty_ports) / type_ports(mtype));
 }
 static MDEV_TYPE_ATTR_RO(available_instances);
 
 static struct attribute *mtty_type_attrs[] = {
 	&mdev_type_attr_name.attr,
-	&mdev_type_attr_device_api.attr,
+	&drv_type_attr_device_api_pci.attr,
 	&mdev_type_attr_available_instances.attr,
 	NULL,
 };
@@ -484,34 +424,20 @@ static int mtty_init(void)
 	ret = params_load();
 	if (ret)
 		return ret;
-	atomic_store(&mtty_free_ports, MTTY_POOL_PORTS);
-	ret = mdev_register_driver(&mtty_mdev_driver); /* before the parent */
+	drv_pool_init(&mtty_ports, MTTY_POOL_PORTS);
+	ret = drv_parent_register(&mtty_parent, "mtty", MTTY_PARENT_NAME, &mtty_parent_ops,
+				  &mtty_mdev_driver);
 	if (ret)
 		return ret;
-	device_initialize(&mtty_parent);
-	mtty_parent.class_name = "mtty";
-	ret = dev_set_name(&mtty_parent, MTTY_PARENT_NAME);
-	if (ret)
-		goto err_put;
-	ret = mdev_register_device(&mtty_parent, &mtty_parent_ops);
-	if (ret)
-		goto err_put;
 	mtty_registered = true;
 	return 0;
-
-err_put:
-	put_device(&mtty_parent);
-	mdev_unregister_driver(&mtty_mdev_driver);
-	return ret;
 }
 
 static void mtty_exit(void)
 {
 	if (!mtty_registered)
 		return;
-	mdev_unregister_device(&mtty_parent); /* removes every device through the bus driver */
-	mdev_unregister_driver(&mtty_mdev_driver);
-	put_device(&mtty_parent);
+	drv_parent_unregister(&mtty_parent, &mtty_mdev_driver);
 	mtty_registered = false;
 }
 

@@ -3,6 +3,8 @@
  * A well-formed plugin for the daemon tests: a parent `probe` (class `probe`) with one type,
  * probe-1, whose devices hold no state and answer VFIO_DEVICE_GET_INFO only. It shows that a
  * plugin's parent is hosted next to the built-in ones and goes away cleanly at shutdown.
+ * Like the in-tree drivers, it registers through drivers/common (drv_parent.h), a static
+ * archive linked into the plugin.
  */
 #include <errno.h>
 #include <stdatomic.h>
@@ -11,6 +13,8 @@
 #include <umdev/mdev.h>
 #include <umdev/module.h>
 #include <umdev/vfio.h>
+
+#include "drv_parent.h"
 
 static struct device probe_parent;
 static atomic_int probe_instances;
@@ -55,15 +59,6 @@ static ssize_t name_show(struct mdev_type *mtype, struct mdev_type_attribute *at
 }
 static MDEV_TYPE_ATTR_RO(name);
 
-static ssize_t device_api_show(struct mdev_type *mtype, struct mdev_type_attribute *attr,
-			       char *buf)
-{
-	(void)mtype;
-	(void)attr;
-	return sysfs_emit(buf, "%s\n", VFIO_DEVICE_API_PCI_STRING);
-}
-static MDEV_TYPE_ATTR_RO(device_api);
-
 static ssize_t available_instances_show(struct mdev_type *mtype,
 					struct mdev_type_attribute *attr, char *buf)
 {
@@ -75,7 +70,7 @@ static MDEV_TYPE_ATTR_RO(available_instances);
 
 static struct attribute *probe_type_attrs[] = {
 	&mdev_type_attr_name.attr,
-	&mdev_type_attr_device_api.attr,
+	&drv_type_attr_device_api_pci.attr,
 	&mdev_type_attr_available_instances.attr,
 	NULL,
 };
@@ -91,22 +86,12 @@ static const struct mdev_parent_ops probe_parent_ops = {
 
 static int probe_init(void)
 {
-	int ret;
-
-	device_initialize(&probe_parent);
-	probe_parent.class_name = "probe";
-	ret = dev_set_name(&probe_parent, "probe");
-	if (!ret)
-		ret = mdev_register_device(&probe_parent, &probe_parent_ops);
-	if (ret)
-		put_device(&probe_parent);
-	return ret;
+	return drv_parent_register(&probe_parent, "probe", "probe", &probe_parent_ops, NULL);
 }
 
 static void probe_exit(void)
 {
-	mdev_unregister_device(&probe_parent);
-	put_device(&probe_parent);
+	drv_parent_unregister(&probe_parent, NULL);
 }
 
 UMDEV_DRIVER_MODULE(probe, probe_init, probe_exit);

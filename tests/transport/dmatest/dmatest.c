@@ -44,7 +44,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -53,10 +52,11 @@
 #include <umdev/module.h>
 
 #include "dmatest_priv.h"
+#include "drv_parent.h"
 
 static struct device dmatest_parent;
 static bool dmatest_registered;		/* init() and exit() are called once each, in turn */
-static atomic_int dmatest_instances;	/* devices that exist */
+static struct drv_pool dmatest_instances; /* devices that may still be created */
 
 /* ---- regions ---- */
 
@@ -127,19 +127,6 @@ static int dmatest_mmap(struct vfio_device *vdev, struct vm_area_struct *vma)
 }
 
 /* ---- ioctls ---- */
-
-static long dmatest_get_info(unsigned long arg)
-{
-	struct vfio_device_info *info = (struct vfio_device_info *)arg;
-	size_t minsz = offsetof(struct vfio_device_info, num_irqs) + sizeof(info->num_irqs);
-
-	if (info->argsz < minsz)
-		return -EINVAL;
-	info->flags = VFIO_DEVICE_FLAGS_PCI | VFIO_DEVICE_FLAGS_RESET;
-	info->num_regions = VFIO_PCI_NUM_REGIONS;
-	info->num_irqs = VFIO_PCI_NUM_IRQS;
-	return 0;
-}
 
 /* BAR2's capability chain: one SPARSE_MMAP capability with one area. */
 struct dmatest_bar2_caps {
@@ -238,7 +225,7 @@ static long dmatest_ioctl(struct vfio_device *vdev, unsigned int cmd, unsigned l
 
 	switch (cmd) {
 	case VFIO_DEVICE_GET_INFO:
-		return dmatest_get_info(arg);
+		return drv_pci_get_info(arg, VFIO_DEVICE_FLAGS_RESET);
 	case VFIO_DEVICE_GET_REGION_INFO:
 		return dmatest_get_region_info(arg);
 	case VFIO_DEVICE_GET_IRQ_INFO:
@@ -349,37 +336,18 @@ static const struct vfio_device_ops dmatest_vfio_ops = {
 
 static int dmatest_probe(struct device *dev)
 {
-	struct dmatest_state *s;
-	int ret;
+	struct dmatest_state *s = vfio_alloc_device(dmatest_state, vdev, dev, &dmatest_vfio_ops);
 
-	s = vfio_alloc_device(dmatest_state, vdev, dev, &dmatest_vfio_ops);
 	if (IS_ERR(s))
 		return (int)PTR_ERR(s);
 	s->mdev = mdev_from_dev(dev);
-	ret = vfio_register_emulated_iommu_dev(&s->vdev);
-	if (ret)
-		goto err_put;
-	dev_set_drvdata(dev, s);
-	return 0;
-
-err_put:
-	vfio_put_device(&s->vdev);
-	return ret;
-}
-
-static void dmatest_remove(struct device *dev)
-{
-	struct dmatest_state *s = dev_get_drvdata(dev);
-
-	vfio_unregister_group_dev(&s->vdev); /* waits for the client, calling request() */
-	dev_set_drvdata(dev, NULL);
-	vfio_put_device(&s->vdev);
+	return drv_vfio_probe(dev, &s->vdev);
 }
 
 static struct mdev_driver dmatest_mdev_driver = {
 	.name = "dmatest",
 	.probe = dmatest_probe,
-	.remove = dmatest_remove,
+	.remove = drv_vfio_remove, /* waits for the client, calling request() */
 };
 
 /* ---- the parent: instance accounting and type attributes ---- */
@@ -387,18 +355,14 @@ static struct mdev_driver dmatest_mdev_driver = {
 static int dmatest_create(struct mdev_device *mdev)
 {
 	(void)mdev;
-	/* reserve an instance first, so that concurrent creates cannot overshoot */
-	if (atomic_fetch_add(&dmatest_instances, 1) >= DMATEST_MAX_INSTANCES) {
-		atomic_fetch_sub(&dmatest_instances, 1);
-		return -ENOSPC;
-	}
-	return 0;
+	/* all or nothing, so that concurrent creates cannot overshoot */
+	return drv_pool_take(&dmatest_instances, 1);
 }
 
 static int dmatest_remove_mdev(struct mdev_device *mdev)
 {
 	(void)mdev;
-	atomic_fetch_sub(&dmatest_instances, 1);
+	drv_pool_put(&dmatest_instances, 1);
 	return 0;
 }
 
@@ -410,24 +374,12 @@ static ssize_t name_show(struct mdev_type *mtype, struct mdev_type_attribute *at
 }
 static MDEV_TYPE_ATTR_RO(name);
 
-static ssize_t device_api_show(struct mdev_type *mtype, struct mdev_type_attribute *attr,
-			       char *buf)
-{
-	(void)mtype;
-	(void)attr;
-	return sysfs_emit(buf, "%s\n", VFIO_DEVICE_API_PCI_STRING);
-}
-static MDEV_TYPE_ATTR_RO(device_api);
-
 static ssize_t available_instances_show(struct mdev_type *mtype,
 					struct mdev_type_attribute *attr, char *buf)
 {
-	int used = atomic_load(&dmatest_instances);
-
 	(void)mtype;
 	(void)attr;
-	return sysfs_emit(buf, "%d\n",
-			  used < DMATEST_MAX_INSTANCES ? DMATEST_MAX_INSTANCES - used : 0);
+	return sysfs_emit(buf, "%u\n", drv_pool_free(&dmatest_instances));
 }
 static MDEV_TYPE_ATTR_RO(available_instances);
 
@@ -442,7 +394,7 @@ static MDEV_TYPE_ATTR_RO(description);
 
 static struct attribute *dmatest_type1_attrs[] = {
 	&mdev_type_attr_name.attr,
-	&mdev_type_attr_device_api.attr,
+	&drv_type_attr_device_api_pci.attr,
 	&mdev_type_attr_available_instances.attr,
 	&mdev_type_attr_description.attr,
 	NULL,
@@ -465,33 +417,20 @@ static int dmatest_mod_init(void)
 
 	if (dmatest_registered)
 		return -EBUSY;
-	ret = mdev_register_driver(&dmatest_mdev_driver); /* before the parent */
+	drv_pool_init(&dmatest_instances, DMATEST_MAX_INSTANCES);
+	ret = drv_parent_register(&dmatest_parent, "dmatest", DMATEST_PARENT_NAME,
+				  &dmatest_parent_ops, &dmatest_mdev_driver);
 	if (ret)
 		return ret;
-	device_initialize(&dmatest_parent);
-	dmatest_parent.class_name = "dmatest";
-	ret = dev_set_name(&dmatest_parent, DMATEST_PARENT_NAME);
-	if (ret)
-		goto err_put;
-	ret = mdev_register_device(&dmatest_parent, &dmatest_parent_ops);
-	if (ret)
-		goto err_put;
 	dmatest_registered = true;
 	return 0;
-
-err_put:
-	put_device(&dmatest_parent);
-	mdev_unregister_driver(&dmatest_mdev_driver);
-	return ret;
 }
 
 static void dmatest_mod_exit(void)
 {
 	if (!dmatest_registered)
 		return;
-	mdev_unregister_device(&dmatest_parent); /* removes every device through the bus driver */
-	mdev_unregister_driver(&dmatest_mdev_driver);
-	put_device(&dmatest_parent);
+	drv_parent_unregister(&dmatest_parent, &dmatest_mdev_driver);
 	dmatest_registered = false;
 }
 
