@@ -16,33 +16,6 @@
 
 #define HDR sizeof(struct dmatest_mig_header)
 
-/* A feature request with up to 24 bytes of payload. */
-union feature_buf {
-	struct vfio_device_feature hdr;
-	uint64_t raw[4];
-};
-
-static long feature_get(struct dev *d, uint32_t feature, void *out, size_t len)
-{
-	union feature_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = (uint32_t)(sizeof(b.hdr) + len);
-	b.hdr.flags = VFIO_DEVICE_FEATURE_GET | feature;
-	ret = vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr);
-	if (!ret)
-		memcpy(out, b.hdr.data, len);
-	return ret;
-}
-
-static long precopy_info(struct dev *d, struct vfio_precopy_info *info)
-{
-	memset(info, 0xee, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return vfio_device_mig_ioctl(d->vdev, VFIO_MIG_GET_PRECOPY_INFO, info);
-}
-
 /* Gives a device state worth migrating: registers, config, buffer, a pending interrupt. */
 static void make_state(struct dev *d, unsigned int seed)
 {

@@ -207,12 +207,6 @@ long irq_set_bool(struct dev *d, uint32_t index, uint32_t action, uint8_t value)
 
 /* ---- migration ---- */
 
-/* A feature header and its payload, aligned for the payload's u64 fields. */
-union feature_buf {
-	struct vfio_device_feature hdr;
-	uint64_t raw[4];
-};
-
 long mig_set(struct dev *d, uint32_t state)
 {
 	struct vfio_device_feature_mig_state st = { .device_state = state, .data_fd = -2 };
@@ -242,6 +236,27 @@ uint32_t mig_get(struct dev *d)
 	CHECK_EQ(vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr), 0);
 	memcpy(&st, b.hdr.data, sizeof(st));
 	return st.device_state;
+}
+
+long feature_get(struct dev *d, uint32_t feature, void *out, size_t len)
+{
+	union feature_buf b;
+	long ret;
+
+	memset(&b, 0, sizeof(b));
+	b.hdr.argsz = (uint32_t)(sizeof(b.hdr) + len);
+	b.hdr.flags = VFIO_DEVICE_FEATURE_GET | feature;
+	ret = vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr);
+	if (!ret)
+		memcpy(out, b.hdr.data, len);
+	return ret;
+}
+
+long precopy_info(struct dev *d, struct vfio_precopy_info *info)
+{
+	memset(info, 0xee, sizeof(*info));
+	info->argsz = sizeof(*info);
+	return vfio_device_mig_ioctl(d->vdev, VFIO_MIG_GET_PRECOPY_INFO, info);
 }
 
 /* At most @chunk bytes of the @left (a chunk of 0: all at once). */

@@ -95,9 +95,19 @@ long irq_set_none(struct dev *d, uint32_t index, uint32_t action, uint32_t start
 		  uint32_t count);
 long irq_set_bool(struct dev *d, uint32_t index, uint32_t action, uint8_t value);
 
+/* A VFIO_DEVICE_FEATURE request with up to 24 bytes of payload, aligned for its u64 fields. */
+union feature_buf {
+	struct vfio_device_feature hdr;
+	uint64_t raw[4];
+};
+
 /* Migration through VFIO_DEVICE_FEATURE and the device's current stream. */
 long mig_set(struct dev *d, uint32_t state);
 uint32_t mig_get(struct dev *d);
+/* VFIO_DEVICE_FEATURE_GET of @feature with @len (up to 24) bytes of payload into @out. */
+long feature_get(struct dev *d, uint32_t feature, void *out, size_t len);
+/* VFIO_MIG_GET_PRECOPY_INFO on the current stream; @info is poisoned first. */
+long precopy_info(struct dev *d, struct vfio_precopy_info *info);
 /* Reads the current stream to its end into @buf (of @cap bytes): the count or -errno. */
 ssize_t mig_read_all(struct dev *d, uint8_t *buf, size_t cap);
 /* Writes @len bytes to the current stream in chunks; 0 or -errno. */

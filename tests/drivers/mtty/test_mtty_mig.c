@@ -12,107 +12,34 @@
 #include <unistd.h>
 
 #include "mtty_fixture.h"
+#include "mtty_guest_state.h"
 
 #define HDR sizeof(struct mtty_mig_header)
 #define PORT sizeof(struct mtty_mig_port)
 
-/* A feature request with up to 24 bytes of payload. */
-union feature_buf {
-	struct vfio_device_feature hdr;
-	uint64_t raw[4];
-};
-
-static long feature_get(struct dev *d, uint32_t feature, void *out, size_t len)
+static uint8_t core_rd(void *dev, unsigned int port, unsigned int reg)
 {
-	union feature_buf b;
-	long ret;
-
-	memset(&b, 0, sizeof(b));
-	b.hdr.argsz = (uint32_t)(sizeof(b.hdr) + len);
-	b.hdr.flags = VFIO_DEVICE_FEATURE_GET | feature;
-	ret = vfio_device_ioctl(d->vdev, VFIO_DEVICE_FEATURE, &b.hdr);
-	if (!ret)
-		memcpy(out, b.hdr.data, len);
-	return ret;
+	return reg_rd(dev, port, reg);
 }
 
-static long precopy_info(struct dev *d, struct vfio_precopy_info *info)
+static void core_wr(void *dev, unsigned int port, unsigned int reg, uint8_t val)
 {
-	memset(info, 0xee, sizeof(*info));
-	info->argsz = sizeof(*info);
-	return vfio_device_mig_ioctl(d->vdev, VFIO_MIG_GET_PRECOPY_INFO, info);
+	reg_wr(dev, port, reg, val);
 }
 
-/* Gives every port of @d a state worth migrating, different per port and @seed. */
+/* mtty_guest_state.h's script through the core API, where every write is applied at once. */
 static void make_state(struct dev *d, unsigned int ports, unsigned int seed)
 {
-	for (unsigned int p = 0; p < ports; p++) {
-		uint8_t base = (uint8_t)(seed * 16 + p * 64);
+	struct uart_access a = { d, ports, core_rd, core_wr, core_wr };
 
-		reg_wr(d, p, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_4);
-		reg_wr(d, p, UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
-		reg_wr(d, p, UART_DLL, (uint8_t)(seed + p));
-		reg_wr(d, p, UART_DLM, 0x01);
-		reg_wr(d, p, UART_LCR, UART_LCR_WLEN8 | UART_LCR_STOP);
-		reg_wr(d, p, UART_MCR, UART_MCR_DTR | UART_MCR_OUT2);
-		reg_wr(d, p, UART_SCR, (uint8_t)(0xa0 + seed + p));
-		/* wrap the ring: 5 in, 5 out, then 13 in */
-		for (unsigned int i = 0; i < 5; i++)
-			reg_wr(d, p, UART_TX, 0);
-		for (unsigned int i = 0; i < 5; i++)
-			reg_rd(d, p, UART_RX);
-		for (unsigned int i = 0; i < 13; i++)
-			reg_wr(d, p, UART_TX, (uint8_t)(base + i));
-		reg_wr(d, p, UART_IER, UART_IER_RDI | UART_IER_RLSI | UART_IER_MSI);
-	}
-	if (ports == 2) {
-		/* port 1: an overrun and a latched THRE interrupt, with MSR deltas unread */
-		for (unsigned int i = 0; i < 4; i++)
-			reg_wr(d, 1, UART_TX, 0xee);
-		reg_wr(d, 1, UART_MCR, UART_MCR_LOOP | UART_MCR_DTR);
-	}
+	guest_state_make(&a, seed);
 }
 
-/* Checks what make_state() left, as the guest would read it. */
 static void check_state(struct dev *d, unsigned int ports, unsigned int seed)
 {
-	for (unsigned int p = 0; p < ports; p++) {
-		uint8_t base = (uint8_t)(seed * 16 + p * 64);
+	struct uart_access a = { d, ports, core_rd, core_wr, core_wr };
 
-		CHECK_EQ(reg_rd(d, p, UART_IER), UART_IER_RDI | UART_IER_RLSI | UART_IER_MSI);
-		CHECK_EQ(reg_rd(d, p, UART_LCR), UART_LCR_WLEN8 | UART_LCR_STOP);
-		CHECK_EQ(reg_rd(d, p, UART_SCR), 0xa0 + seed + p);
-		if (p == 1) {
-			CHECK_EQ(reg_rd(d, p, UART_MCR), UART_MCR_LOOP | UART_MCR_DTR);
-			CHECK_EQ(reg_rd(d, p, UART_IIR), 0xc6); /* the overrun, first */
-			CHECK_EQ(reg_rd(d, p, UART_LSR), UART_LSR_DR | UART_LSR_OE);
-			CHECK_EQ(reg_rd(d, p, UART_IIR), 0xc4);
-		} else {
-			CHECK_EQ(reg_rd(d, p, UART_MCR), UART_MCR_DTR | UART_MCR_OUT2);
-			CHECK_EQ(reg_rd(d, p, UART_IIR), 0xc4);
-			CHECK_EQ(reg_rd(d, p, UART_LSR), UART_LSR_DR);
-		}
-		for (unsigned int i = 0; i < 13; i++)
-			CHECK_EQ(reg_rd(d, p, UART_RX), (uint8_t)(base + i));
-		if (p == 1) {
-			for (unsigned int i = 0; i < 3; i++)
-				CHECK_EQ(reg_rd(d, p, UART_RX), 0xee);
-			/* modem status next, then nothing */
-			CHECK_EQ(reg_rd(d, p, UART_IIR), 0xc0);
-			CHECK_EQ(reg_rd(d, p, UART_MSR),
-				 UART_MSR_DSR | UART_MSR_DCTS | UART_MSR_DDCD);
-		}
-		CHECK_EQ(reg_rd(d, p, UART_LSR), LSR_IDLE);
-		CHECK_EQ(reg_rd(d, p, UART_IIR), 0xc1);
-		reg_wr(d, p, UART_LCR, UART_LCR_DLAB);
-		CHECK_EQ(reg_rd(d, p, UART_DLL), (uint8_t)(seed + p));
-		CHECK_EQ(reg_rd(d, p, UART_DLM), 0x01);
-		reg_wr(d, p, UART_LCR, 0);
-		/* FIFOs still on: 16 bytes fit */
-		for (unsigned int i = 0; i < UART16550_FIFO_SIZE; i++)
-			reg_wr(d, p, UART_TX, (uint8_t)i);
-		CHECK_EQ(reg_rd(d, p, UART_LSR), UART_LSR_DR);
-	}
+	guest_state_check(&a, seed);
 }
 
 MTTY_TEST(mig_features)

@@ -14,81 +14,40 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "mtty_guest_state.h"
 #include "mtty_vu_fixture.h"
 
 #define HDR sizeof(struct mtty_mig_header)
 #define PORT sizeof(struct mtty_mig_port)
 
-/* Gives every port of @d a state worth migrating, different per port and @seed. */
-static void make_state(struct vu_dev *d, unsigned int seed)
+static uint8_t vu_access_rd(void *dev, unsigned int port, unsigned int reg)
 {
-	for (unsigned int p = 0; p < d->ports; p++) {
-		uint8_t base = (uint8_t)(seed * 16 + p * 64);
-
-		vu_wr_posted(d, p, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_TRIGGER_4);
-		vu_wr_posted(d, p, UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
-		vu_wr_posted(d, p, UART_DLL, (uint8_t)(seed + p));
-		vu_wr_posted(d, p, UART_DLM, 0x01);
-		vu_wr_posted(d, p, UART_LCR, UART_LCR_WLEN8 | UART_LCR_STOP);
-		vu_wr_posted(d, p, UART_MCR, UART_MCR_DTR | UART_MCR_OUT2);
-		vu_wr_posted(d, p, UART_SCR, (uint8_t)(0xa0 + seed + p));
-		/* wrap the ring: 5 in, 5 out, then 13 in */
-		for (unsigned int i = 0; i < 5; i++)
-			vu_wr_posted(d, p, UART_TX, 0);
-		for (unsigned int i = 0; i < 5; i++)
-			vu_rd(d, p, UART_RX);
-		for (unsigned int i = 0; i < 13; i++)
-			vu_wr_posted(d, p, UART_TX, (uint8_t)(base + i));
-		vu_wr(d, p, UART_IER, UART_IER_RDI | UART_IER_RLSI | UART_IER_MSI);
-	}
-	if (d->ports == 2) {
-		/* port 1: an overrun, and MSR deltas unread (DTR stays, DCD and CTS drop) */
-		for (unsigned int i = 0; i < 4; i++)
-			vu_wr_posted(d, 1, UART_TX, 0xee);
-		vu_wr(d, 1, UART_MCR, UART_MCR_LOOP | UART_MCR_DTR);
-	}
+	return vu_rd(dev, port, reg);
 }
 
-/* Checks what make_state() left, as the guest reads it. */
+static void vu_access_wr(void *dev, unsigned int port, unsigned int reg, uint8_t val)
+{
+	vu_wr(dev, port, reg, val);
+}
+
+static void vu_access_wr_posted(void *dev, unsigned int port, unsigned int reg, uint8_t val)
+{
+	vu_wr_posted(dev, port, reg, val);
+}
+
+/* mtty_guest_state.h's script over vfio-user, with posted writes where QEMU posts them. */
+static void make_state(struct vu_dev *d, unsigned int seed)
+{
+	struct uart_access a = { d, d->ports, vu_access_rd, vu_access_wr, vu_access_wr_posted };
+
+	guest_state_make(&a, seed);
+}
+
 static void check_state(struct vu_dev *d, unsigned int seed)
 {
-	for (unsigned int p = 0; p < d->ports; p++) {
-		uint8_t base = (uint8_t)(seed * 16 + p * 64);
+	struct uart_access a = { d, d->ports, vu_access_rd, vu_access_wr, vu_access_wr_posted };
 
-		CHECK_EQ(vu_rd(d, p, UART_IER), UART_IER_RDI | UART_IER_RLSI | UART_IER_MSI);
-		CHECK_EQ(vu_rd(d, p, UART_LCR), UART_LCR_WLEN8 | UART_LCR_STOP);
-		CHECK_EQ(vu_rd(d, p, UART_SCR), 0xa0 + seed + p);
-		if (p == 1) {
-			CHECK_EQ(vu_rd(d, p, UART_MCR), UART_MCR_LOOP | UART_MCR_DTR);
-			CHECK_EQ(vu_rd(d, p, UART_IIR), 0xc6); /* the overrun, first */
-			CHECK_EQ(vu_rd(d, p, UART_LSR), UART_LSR_DR | UART_LSR_OE);
-			CHECK_EQ(vu_rd(d, p, UART_IIR), 0xc4);
-		} else {
-			CHECK_EQ(vu_rd(d, p, UART_MCR), UART_MCR_DTR | UART_MCR_OUT2);
-			CHECK_EQ(vu_rd(d, p, UART_IIR), 0xc4);
-			CHECK_EQ(vu_rd(d, p, UART_LSR), UART_LSR_DR);
-		}
-		for (unsigned int i = 0; i < 13; i++)
-			CHECK_EQ(vu_rd(d, p, UART_RX), (uint8_t)(base + i));
-		if (p == 1) {
-			for (unsigned int i = 0; i < 3; i++)
-				CHECK_EQ(vu_rd(d, p, UART_RX), 0xee);
-			/* modem status next, then nothing */
-			CHECK_EQ(vu_rd(d, p, UART_IIR), 0xc0);
-			CHECK_EQ(vu_rd(d, p, UART_MSR),
-				 UART_MSR_DSR | UART_MSR_DCTS | UART_MSR_DDCD);
-		}
-		CHECK_EQ(vu_rd(d, p, UART_LSR), LSR_IDLE);
-		CHECK_EQ(vu_rd(d, p, UART_IIR), 0xc1);
-		vu_wr(d, p, UART_LCR, UART_LCR_DLAB);
-		CHECK_EQ(vu_rd(d, p, UART_DLL), (uint8_t)(seed + p));
-		CHECK_EQ(vu_rd(d, p, UART_DLM), 0x01);
-		vu_wr(d, p, UART_LCR, 0);
-		/* FIFOs still on: 16 bytes fit */
-		for (unsigned int i = 0; i < UART16550_FIFO_SIZE; i++)
-			vu_wr_posted(d, p, UART_TX, (uint8_t)i);
-		CHECK_EQ(vu_rd(d, p, UART_LSR), UART_LSR_DR);
-	}
+	guest_state_check(&a, seed);
 }
 
 VU_CASE(vu_mig_features)
