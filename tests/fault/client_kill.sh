@@ -5,7 +5,8 @@
 # stops the daemon with SIGTERM, which must exit 0 (under ASan that includes LeakSanitizer's
 # check of everything the killed clients left behind). Prints TAP.
 #
-#   client_kill.sh UMDEVD UMDEVCTL CLIENT_KILL
+#   client_kill.sh UMDEVD UMDEVCTL CLIENT_KILL [SANITIZERS]
+#     SANITIZERS: meson's b_sanitize; other than "none", RSS is reported, not compared
 set -uo pipefail
 
 src=${UMDEV_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -16,6 +17,7 @@ src=${UMDEV_SOURCE_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 umdevd=$1
 umdevctl=$2
 client_kill=$3
+[ "${4:-none}" = none ] || export UMDEV_FAULT_SANITIZED=1
 uuid=6b696c6c-0000-4000-8000-000000000001
 tmp=$(mktemp -d /tmp/umdev-client-kill.XXXXXX) || { echo "1..1"; echo "not ok 1 - mktemp"; exit 1; }
 cleanup() { daemon_kill_all; rm -rf "$tmp"; }
