@@ -119,6 +119,8 @@ int sysfs_list_parent(struct sysfs_walk *w)
 	for (const struct attribute_group **g = ops->dev_attr_groups; g && *g; g++)
 		if (sysfs_walk_group(w, *g, SK_PARENT_ATTR, SK_PARENT_GROUP, &base))
 			return 0;
+	if (w->mode == SYSFS_WALK_COUNT)
+		w->ndirs += sysfs_count_devices(w->tree, parent);
 	ret = sysfs_for_each_device(w, parent, NULL, NULL, SYSFS_KEY_UUID, emit_mdev_dir);
 	if (ret || w->err || w->found)
 		return ret;

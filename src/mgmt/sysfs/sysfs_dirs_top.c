@@ -280,6 +280,8 @@ static bool emit_group(struct sysfs_walk *w, struct mdev_device *mdev,
 
 int sysfs_list_iommu_groups(struct sysfs_walk *w)
 {
+	if (w->mode == SYSFS_WALK_COUNT)
+		w->ndirs += sysfs_count_devices(w->tree, NULL);
 	return sysfs_for_each_device(w, NULL, NULL, NULL, SYSFS_KEY_NUM, emit_group);
 }
 

@@ -180,6 +180,10 @@ int sysfs_for_each_device(struct sysfs_walk *w, struct mdev_parent *parent,
 	ssize_t n;
 	int ret;
 
+	/* counting subdirectories: the callers that emit device directories count them with
+	 * sysfs_count_devices(); links and groups are no directories of this one */
+	if (w->mode == SYSFS_WALK_COUNT)
+		return 0;
 	if (w->mode == SYSFS_WALK_LOOKUP) {
 		struct mdev_device *mdev = wanted_device(w, key);
 

@@ -32,6 +32,7 @@
 #include <umdev/notifier.h>
 
 #include "mgmt/sysfs/sysfs_tree.h"
+#include "util/hmap.h"
 
 /* How deep a parent's device path may be (ancestors), and the longest name in it. */
 #define SYSFS_MAX_DEPTH 16
@@ -173,6 +174,13 @@ bool sysfs_walk_emit(struct sysfs_walk *w, const char *name, enum sysfs_kind kin
 
 /* ---- the tree's records (sysfs_tree.c) ---- */
 
+/* How many device records a parent has (sysfs_tree.c). */
+struct sysfs_parent_count {
+	struct sysfs_parent_count *next;
+	struct mdev_parent *parent; /* identity only */
+	unsigned int n;
+};
+
 struct sysfs_tree {
 	pthread_mutex_t lock;
 	struct notifier_block nb;
@@ -180,7 +188,10 @@ struct sysfs_tree {
 	gid_t gid;
 	time_t time;			/* when the tree was made */
 	uint64_t next_owner_id;		/* lock */
-	struct sysfs_dev_rec *devs;	/* lock: known active devices */
+	struct hmap devs;		/* lock: known active devices (sysfs_tree.c) */
+	struct sysfs_dev_rec **by_num;	/* lock: the same by device number, or NULL */
+	size_t by_num_len;
+	struct sysfs_parent_count *counts; /* lock: records per parent (sysfs_tree.c) */
 	struct sysfs_parent_rec *parents; /* lock: known registered parents */
 	uint64_t *nums;			/* lock: bitmap of the device numbers in use */
 	size_t nums_words;
@@ -193,6 +204,13 @@ struct sysfs_tree {
  * is before the create write returns). -ENODEV if the device is not active.
  */
 int sysfs_dev_num(struct sysfs_tree *tree, struct mdev_device *mdev, unsigned int *ret_num);
+
+/*
+ * The devices of @parent (NULL: of all parents) that have a record: every active device
+ * (recorded at creation) and those being removed until their removal completes. What a
+ * directory's nlink counts without walking thousands of devices.
+ */
+unsigned int sysfs_count_devices(struct sysfs_tree *tree, struct mdev_parent *parent);
 
 /*
  * The inode number and time of @path for @obj: owned by the device, else by the parent

@@ -4,10 +4,11 @@
  * the object an owner id for its inode numbers (sysfs_ino.c) and, for a device, its number
  * (iommu group and vfio index: the lowest free one, as the kernel allocates them).
  *
- * Records are made when the tree first meets an object (a create through the tree makes
- * the device's record before the write returns, so numbers follow creation order), and
- * only for an object still active (device) or registered (parent), checked under
- * tree->lock. They go when the core reports the object's removal (MDEV_EVENT_*_REMOVED,
+ * A device's record is made when the core reports it created (MDEV_EVENT_DEVICE_ADDED, before
+ * the create returns, so numbers follow creation order), or when the tree starts for the
+ * devices already there; a parent's when the tree first meets it. Only for an object still
+ * active (device) or registered (parent), checked under tree->lock. Records are counted per
+ * parent, so that a directory's nlink does not walk thousands of devices. They go when the core reports the object's removal (MDEV_EVENT_*_REMOVED,
  * sent after the state change and before the core drops its reference), so that a record
  * never outlives its object. A record identifies its object by pointer, without holding a
  * reference: it is only compared with objects the caller holds.
@@ -20,8 +21,9 @@
 #include "mgmt/sysfs/sysfs_private.h"
 
 struct sysfs_dev_rec {
-	struct sysfs_dev_rec *next;
+	struct hmap_node node;	  /* in tree->devs, by the device's address */
 	struct mdev_device *mdev; /* identity only */
+	struct mdev_parent *parent; /* its parent's (identity only), for the counts */
 	uint64_t id;
 	unsigned int num;
 	time_t time;
@@ -76,21 +78,81 @@ static void num_free(struct sysfs_tree *t, unsigned int num)
 
 /* ---- records (tree->lock) ---- */
 
-static struct sysfs_dev_rec **dev_rec_find(struct sysfs_tree *t, struct mdev_device *mdev)
+/*
+ * Device records are found by the device's address (tree->devs) and by their number
+ * (tree->by_num, indexed like the bitmap): with thousands of devices, every lookup of a
+ * path below a device and every removal would otherwise walk them all.
+ */
+static uint64_t dev_hash(const struct mdev_device *mdev)
 {
-	struct sysfs_dev_rec **pp;
-
-	for (pp = &t->devs; *pp; pp = &(*pp)->next)
-		if ((*pp)->mdev == mdev)
-			break;
-	return pp;
+	return hash_u64((uint64_t)(uintptr_t)mdev);
 }
 
-static void dev_rec_drop(struct sysfs_tree *t, struct sysfs_dev_rec **pp)
+static struct sysfs_dev_rec *dev_rec_find(struct sysfs_tree *t, struct mdev_device *mdev)
 {
-	struct sysfs_dev_rec *r = *pp;
+	HMAP_FOR_EACH_WITH_HASH(node, &t->devs, dev_hash(mdev)) {
+		struct sysfs_dev_rec *r = container_of(node, struct sysfs_dev_rec, node);
 
-	*pp = r->next;
+		if (r->mdev == mdev)
+			return r;
+	}
+	return NULL;
+}
+
+/* Makes room in by_num for the numbers of the bitmap; 0 or -ENOMEM. */
+static int by_num_fit(struct sysfs_tree *t)
+{
+	size_t n = t->nums_words * 64;
+	struct sysfs_dev_rec **b;
+
+	if (t->by_num_len >= n)
+		return 0;
+	b = realloc(t->by_num, n * sizeof(*b));
+	if (!b)
+		return -ENOMEM;
+	memset(b + t->by_num_len, 0, (n - t->by_num_len) * sizeof(*b));
+	t->by_num = b;
+	t->by_num_len = n;
+	return 0;
+}
+
+/* The count of @parent's records, made if @make; NULL when not there (or no memory). */
+static struct sysfs_parent_count *count_find(struct sysfs_tree *t, struct mdev_parent *parent,
+					     bool make)
+{
+	struct sysfs_parent_count *c;
+
+	for (c = t->counts; c; c = c->next) /* a handful of parents */
+		if (c->parent == parent)
+			return c;
+	if (!make || !(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->parent = parent;
+	c->next = t->counts;
+	t->counts = c;
+	return c;
+}
+
+static void count_drop(struct sysfs_tree *t, struct mdev_parent *parent)
+{
+	for (struct sysfs_parent_count **pp = &t->counts; *pp; pp = &(*pp)->next) {
+		struct sysfs_parent_count *c = *pp;
+
+		if (c->parent == parent) {
+			if (!--c->n) {
+				*pp = c->next;
+				free(c);
+			}
+			return;
+		}
+	}
+}
+
+static void dev_rec_drop(struct sysfs_tree *t, struct sysfs_dev_rec *r)
+{
+	count_drop(t, r->parent);
+	hmap_remove(&t->devs, &r->node);
+	t->by_num[r->num] = NULL;
 	sysfs_ino_retire(t->inos, &r->inos);
 	num_free(t, r->num);
 	free(r);
@@ -99,11 +161,11 @@ static void dev_rec_drop(struct sysfs_tree *t, struct sysfs_dev_rec **pp)
 /* The record of an active device, made if needed; NULL if inactive or out of memory. */
 static struct sysfs_dev_rec *dev_rec_get(struct sysfs_tree *t, struct mdev_device *mdev)
 {
-	struct sysfs_dev_rec **pp = dev_rec_find(t, mdev);
-	struct sysfs_dev_rec *r;
+	struct sysfs_dev_rec *r = dev_rec_find(t, mdev);
+	struct sysfs_parent_count *count;
 
-	if (*pp)
-		return *pp;
+	if (r)
+		return r;
 	if (!mdev_device_is_active(mdev))
 		return NULL;
 	r = calloc(1, sizeof(*r));
@@ -113,10 +175,19 @@ static struct sysfs_dev_rec *dev_rec_get(struct sysfs_tree *t, struct mdev_devic
 		free(r);
 		return NULL;
 	}
+	r->parent = sysfs_mdev_parent(mdev);
+	count = count_find(t, r->parent, true);
+	if (!count || by_num_fit(t)) {
+		num_free(t, r->num);
+		free(r);
+		return NULL;
+	}
+	count->n++;
 	r->mdev = mdev;
 	r->id = t->next_owner_id++;
 	r->time = time(NULL);
-	*pp = r;
+	hmap_insert(&t->devs, &r->node, dev_hash(mdev));
+	t->by_num[r->num] = r;
 	return r;
 }
 
@@ -181,16 +252,28 @@ struct mdev_device *sysfs_dev_by_num(struct sysfs_tree *t, unsigned int num)
 	struct mdev_device *mdev = NULL;
 
 	pthread_mutex_lock(&t->lock);
-	for (struct sysfs_dev_rec *r = t->devs; r; r = r->next) {
-		if (r->num == num) {
-			/* alive: the core drops its reference only after the removal
-			 * notification, which waits for t->lock to drop the record */
-			mdev = mdev_device_get(r->mdev);
-			break;
-		}
-	}
+	if (num < t->by_num_len && t->by_num[num])
+		/* alive: the core drops its reference only after the removal notification,
+		 * which waits for t->lock to drop the record */
+		mdev = mdev_device_get(t->by_num[num]->mdev);
 	pthread_mutex_unlock(&t->lock);
 	return mdev;
+}
+
+unsigned int sysfs_count_devices(struct sysfs_tree *t, struct mdev_parent *parent)
+{
+	struct sysfs_parent_count *c;
+	unsigned int n;
+
+	pthread_mutex_lock(&t->lock);
+	if (parent) {
+		c = count_find(t, parent, false);
+		n = c ? c->n : 0;
+	} else {
+		n = (unsigned int)hmap_count(&t->devs);
+	}
+	pthread_mutex_unlock(&t->lock);
+	return n;
 }
 
 void sysfs_ident(struct sysfs_tree *t, const struct sysfs_obj *obj, const char *path,
@@ -227,11 +310,13 @@ static void sysfs_tree_notify(struct notifier_block *nb, unsigned long event, vo
 	struct sysfs_tree *t = container_of(nb, struct sysfs_tree, nb);
 
 	pthread_mutex_lock(&t->lock);
-	if (event == MDEV_EVENT_DEVICE_REMOVED) {
-		struct sysfs_dev_rec **pp = dev_rec_find(t, data);
+	if (event == MDEV_EVENT_DEVICE_ADDED) {
+		dev_rec_get(t, data); /* numbered in creation order, and counted */
+	} else if (event == MDEV_EVENT_DEVICE_REMOVED) {
+		struct sysfs_dev_rec *r = dev_rec_find(t, data);
 
-		if (*pp)
-			dev_rec_drop(t, pp);
+		if (r)
+			dev_rec_drop(t, r);
 	} else if (event == MDEV_EVENT_PARENT_REMOVED) {
 		struct sysfs_parent_rec **pp = parent_rec_find(t, data);
 
@@ -239,6 +324,29 @@ static void sysfs_tree_notify(struct notifier_block *nb, unsigned long event, vo
 			parent_rec_drop(t, pp);
 	}
 	pthread_mutex_unlock(&t->lock);
+}
+
+/* Records the devices that were there before the tree (those created later are recorded by
+ * their MDEV_EVENT_DEVICE_ADDED; recording twice is harmless). Out of memory: the devices not
+ * recorded here are recorded when first looked up, and are missing from the counts. */
+static void record_existing(struct sysfs_tree *t)
+{
+	struct mdev_parent **parents;
+	ssize_t np = mdev_parents_list(&parents);
+
+	for (ssize_t p = 0; p < np; p++) {
+		struct mdev_device **devs;
+		ssize_t nd = mdev_parent_devices(parents[p], &devs);
+
+		pthread_mutex_lock(&t->lock);
+		for (ssize_t i = 0; i < nd; i++)
+			dev_rec_get(t, devs[i]);
+		pthread_mutex_unlock(&t->lock);
+		if (nd >= 0)
+			mdev_devices_free(devs, (size_t)nd);
+	}
+	if (np >= 0)
+		mdev_parents_free(parents, (size_t)np);
 }
 
 int sysfs_tree_new(struct sysfs_tree **ret_tree)
@@ -252,6 +360,7 @@ int sysfs_tree_new(struct sysfs_tree **ret_tree)
 	if (ret)
 		goto err_free;
 	pthread_mutex_init(&t->lock, NULL);
+	hmap_init(&t->devs);
 	t->uid = geteuid();
 	t->gid = getegid();
 	t->time = time(NULL);
@@ -260,10 +369,12 @@ int sysfs_tree_new(struct sysfs_tree **ret_tree)
 	ret = mdev_register_notifier(&t->nb);
 	if (ret)
 		goto err_inos;
+	record_existing(t);
 	*ret_tree = t;
 	return 0;
 
 err_inos:
+	hmap_destroy(&t->devs);
 	pthread_mutex_destroy(&t->lock);
 	sysfs_ino_table_free(t->inos);
 err_free:
@@ -273,12 +384,22 @@ err_free:
 
 void sysfs_tree_free(struct sysfs_tree *t)
 {
+	struct hmap_node *node;
+
 	if (!t)
 		return;
 	/* waits for a notification in flight (the chain's lock) */
 	mdev_unregister_notifier(&t->nb);
-	while (t->devs)
-		dev_rec_drop(t, &t->devs);
+	while ((node = hmap_first(&t->devs)))
+		dev_rec_drop(t, container_of(node, struct sysfs_dev_rec, node));
+	hmap_destroy(&t->devs);
+	free(t->by_num);
+	while (t->counts) {
+		struct sysfs_parent_count *c = t->counts;
+
+		t->counts = c->next;
+		free(c);
+	}
 	while (t->parents)
 		parent_rec_drop(t, &t->parents);
 	free(t->nums);
