@@ -174,41 +174,52 @@ static void listen_ready(struct worker_source *src, uint32_t events)
 	}
 }
 
-/* Binds and listens at @path with the owner, group and mode of the config; the fd. */
+/* Binds @fd at @addr, replacing a stale socket there but never another kind of file. */
+static int bind_replacing(int fd, const struct sockaddr_un *addr)
+{
+	struct stat st;
+
+	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
+		return 0;
+	if (errno != EADDRINUSE)
+		return -errno;
+	if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	unlink(addr->sun_path);
+	return bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 ? -errno : 0;
+}
+
+/*
+ * Binds and listens at @path with the owner, group and mode of the config; the fd. Without
+ * an owner or group to set, the file is made with its final mode (0600); with one, it is
+ * made with no access at all and opened up once it has its owner.
+ */
 static int listen_at(const char *path, const struct vfio_user_server_config *cfg)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	bool has_group = cfg->group != (gid_t)-1;
-	struct stat st;
-	mode_t old;
+	bool set_owner = cfg->owner != (uid_t)-1 || has_group;
+	mode_t mode = has_group ? 0660 : 0600, old;
 	int fd, ret;
 
 	if (strlen(path) >= sizeof(addr.sun_path))
 		return -ENAMETOOLONG;
 	strcpy(addr.sun_path, path);
-	/* replace a stale socket, but never another kind of file */
-	if (lstat(path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(path);
-	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
-	/* the file is created with no access at all, then opened up once it has its owner */
-	old = umask(0777);
-	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
+	old = umask(set_owner ? 0777 : 0777 & ~mode);
+	ret = bind_replacing(fd, &addr);
 	umask(old);
-	if (ret < 0) {
-		ret = -errno;
+	if (ret < 0)
 		goto err_close;
-	}
-	if ((cfg->owner != (uid_t)-1 || has_group) &&
-	    chown(path, cfg->owner, has_group ? cfg->group : (gid_t)-1) < 0) {
+	if (set_owner &&
+	    (chown(path, cfg->owner, has_group ? cfg->group : (gid_t)-1) < 0 ||
+	     chmod(path, mode) < 0)) {
 		ret = -errno;
 		goto err_unlink;
 	}
-	if (chmod(path, has_group ? 0660 : 0600) < 0 || listen(fd, 8) < 0) {
+	if (listen(fd, 8) < 0) {
 		ret = -errno;
 		goto err_unlink;
 	}

@@ -5,7 +5,8 @@
  * mpqemu client (a PCI_CFGREAD written byte by byte at the wire offsets of
  * spec/qemu-transports.md B) through the socket and through its alias link; one client at a
  * time across both; a header that comes in pieces; silent connections pushed out by new
- * ones; one fd per idle device; and destroy leaving neither names nor fds behind.
+ * ones; one fd per idle device, mode 0600; stale sockets replaced, other files not; and
+ * destroy leaving neither names nor fds behind.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -135,6 +136,7 @@ TEST(one_fd_per_idle_device_and_none_after_destroy)
 	REQUIRE_EQ(make_socket(&ds), 0);
 	CHECK_EQ(fd_count(), before + 1);
 	CHECK(lstat(path, &st) == 0 && S_ISSOCK(st.st_mode));
+	CHECK_EQ(st.st_mode & 07777, 0600);
 	CHECK(lstat(alias, &st) == 0 && S_ISLNK(st.st_mode));
 	CHECK(stat(alias, &st) == 0 && S_ISSOCK(st.st_mode));
 	umdev_device_socket_destroy(ds);
@@ -261,13 +263,13 @@ TEST(a_peer_that_closes_before_a_word_is_dropped)
 	CHECK(fds_settle(before));
 }
 
-TEST(bad_configurations)
+TEST(bad_configurations_and_stale_files)
 {
 	struct umdev_device_socket_config cfg = { .socket_path = path, .workers = workers,
 						  .owner = (uid_t)-1, .group = (gid_t)-1 };
 	struct umdev_device_socket *ds = NULL;
+	int before = fd_count(), fd;
 	char file[128];
-	int fd;
 
 	CHECK_EQ(umdev_device_socket_create(vdev, NULL, &ds), -EINVAL);
 	cfg.workers = NULL;
@@ -282,8 +284,28 @@ TEST(bad_configurations)
 	CHECK_EQ(umdev_device_socket_create(vdev, &cfg, &ds), -EEXIST);
 	CHECK(access(path, F_OK) < 0); /* the socket made first is gone again */
 	CHECK(ds == NULL);
-	unlink(file);
+	/* nor a regular file where the socket would go; a stale socket is replaced */
+	cfg.alias_path = NULL;
+	CHECK(rename(file, path) == 0);
+	CHECK_EQ(umdev_device_socket_create(vdev, &cfg, &ds), -EEXIST);
+	unlink(path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	{
+		struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+		memcpy(addr.sun_path, path, strlen(path) + 1); /* a short /tmp path */
+		CHECK(bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0);
+	}
+	close(fd);
+	if (CHECK_EQ(umdev_device_socket_create(vdev, &cfg, &ds), 0)) {
+		struct umdev_client *c;
+
+		if (CHECK_EQ(umdev_client_connect(path, &c), 0))
+			umdev_client_close(c);
+		umdev_device_socket_destroy(ds);
+	}
 	umdev_device_socket_destroy(NULL);
+	CHECK(fds_settle(before));
 }
 
 static int setup(void)
