@@ -1,0 +1,213 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Latency of one device's 4-byte region reads while many devices are busy: a real umdevd
+ * with N null-1 devices (default 1,000), each with a connected libumdev-client client.
+ *   one      only the measured client reads (the other devices exist, without clients)
+ *   all      N-1 other clients read too, paced to RATE reads/s in all (default 20,000),
+ *            from two threads that go round them
+ *   hostile  as "all", plus a client that floods its device with requests and never reads
+ *            a reply, and one that sent a burst and stopped reading
+ * For each: the median and p99 of READS timed reads of the measured client, as ratios to
+ * the "one" figure (goal: "all" within 2x) and "hostile" to "all" (goal: p99 unmoved), and
+ * to the floor, a raw UNIX-socket ping-pong of the same size measured in the same run.
+ *
+ *   bench_many_clients [N [READS [RATE]]]     (UMDEVD=path overrides the umdevd meson built)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <umdev/client.h>
+
+#include "bench_daemon.h"
+#include "bench_floor.h"
+#include "bench_util.h"
+#include "transport/vfio-user/vfio_user_proto.h"
+
+#define BG_THREADS 2
+
+static struct umdev_client **clients;
+static unsigned int nclients;
+static atomic_bool bg_stop;
+static double bg_rate;
+
+static int connect_device(struct bench_daemon *d, unsigned int n, struct umdev_client **c)
+{
+	char uuid[37], path[256];
+
+	bench_uuid(n, uuid);
+	snprintf(path, sizeof(path), "%s/devices/%s/vfio-user.sock", d->run_dir, uuid);
+	return umdev_client_connect(path, c);
+}
+
+/* READS timed reads of the measured client: median and p99 in nanoseconds. */
+static int measure(int reads, double *median, double *p99)
+{
+	uint64_t *s = calloc((size_t)reads, sizeof(*s));
+	uint32_t v;
+
+	if (!s)
+		return -1;
+	for (int i = -reads / 10; i < reads; i++) {
+		uint64_t t0 = bench_now_ns();
+
+		if (umdev_client_region_read(clients[0], VFIO_PCI_BAR0_REGION_INDEX, 0, &v, 4) != 4) {
+			free(s);
+			return -1;
+		}
+		if (i >= 0)
+			s[i] = bench_now_ns() - t0;
+	}
+	*median = bench_percentile(s, (size_t)reads, 50);
+	*p99 = bench_percentile(s, (size_t)reads, 99);
+	free(s);
+	return 0;
+}
+
+/* A background thread: reads from every BG_THREADS-th client in turn, paced. */
+static void *bg_main(void *arg)
+{
+	unsigned int first = (unsigned int)(uintptr_t)arg;
+	uint64_t period = (uint64_t)(1e9 * BG_THREADS / bg_rate), next = bench_now_ns();
+	uint32_t v;
+
+	while (!atomic_load(&bg_stop)) {
+		for (unsigned int i = 1 + first; i < nclients && !atomic_load(&bg_stop);
+		     i += BG_THREADS) {
+			uint64_t now;
+
+			umdev_client_region_read(clients[i], VFIO_PCI_BAR0_REGION_INDEX, 0, &v, 4);
+			next += period;
+			now = bench_now_ns();
+			if (next > now) {
+				struct timespec ts = { 0, (long)(next - now) };
+
+				nanosleep(&ts, NULL);
+			} else if (now - next > 100 * period) {
+				next = now; /* fell behind: no burst to catch up */
+			}
+		}
+	}
+	return NULL;
+}
+
+struct hostile {
+	int fd;
+	bool flood; /* keeps writing; else one burst, then nothing */
+};
+
+static void *hostile_main(void *arg)
+{
+	struct hostile *h = arg;
+	struct {
+		struct vfu_hdr hdr;
+		struct vfu_region_access rw;
+	} req = { .hdr = { .command = VFU_CMD_REGION_READ, .msg_size = sizeof(req) },
+		  .rw = { .region = VFIO_PCI_BAR0_REGION_INDEX, .count = 4 } };
+	unsigned int sent = 0;
+
+	while (!atomic_load(&bg_stop) && (h->flood || sent < 2000)) {
+		struct pollfd p = { h->fd, POLLOUT, 0 };
+
+		req.hdr.msg_id = (uint16_t)sent;
+		if (write(h->fd, &req, sizeof(req)) == (ssize_t)sizeof(req))
+			sent++;
+		else if (errno == EAGAIN)
+			poll(&p, 1, 10);
+		else
+			break;
+	}
+	return NULL;
+}
+
+static void print_row(const char *name, double med, double p99, double base_med, double base_p99,
+		      const char *base, double floor_ns)
+{
+	printf("%-8s %9.1f %9.1f %8.2f %8.2f  (%s)  %8.2f %8.2f\n", name, med / 1e3, p99 / 1e3,
+	       med / base_med, p99 / base_p99, base, med / floor_ns, p99 / floor_ns);
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 1000;
+	int reads = argc > 2 ? atoi(argv[2]) : 5000;
+	const char *umdevd = getenv("UMDEVD") ? getenv("UMDEVD") : BENCH_UMDEVD;
+	double med[3], p99[3], floor_ns;
+	struct hostile hostile[2] = { { -1, true }, { -1, false } };
+	pthread_t bg[BG_THREADS], ht[2];
+	struct umdev_client *hc[2] = { NULL, NULL };
+	char max[16];
+	const char *extra[] = { "--max-devices", max, NULL };
+	struct bench_daemon d;
+	int ret = 1;
+
+	bg_rate = argc > 3 ? atof(argv[3]) : 20000;
+	if (n < 2 || reads < 100 || bg_rate <= 0) {
+		fprintf(stderr, "usage: bench_many_clients [N >= 2 [READS >= 100 [RATE > 0]]]\n");
+		return 2;
+	}
+	floor_ns = bench_floor_pingpong_ns(36, 20000);
+	snprintf(max, sizeof(max), "%u", n + 10);
+	clients = calloc(n, sizeof(*clients));
+	if (!clients || bench_daemon_start(&d, umdevd, false, 0, extra))
+		return 1;
+	for (unsigned int i = 0; i < n + 2; i++)
+		if (bench_ctl_create(&d, i))
+			goto out;
+	if (connect_device(&d, 0, &clients[0]))
+		goto out;
+	nclients = 1;
+	if (measure(reads, &med[0], &p99[0]))
+		goto out;
+	for (; nclients < n; nclients++)
+		if (connect_device(&d, nclients, &clients[nclients])) {
+			fprintf(stderr, "client %u cannot connect\n", nclients);
+			goto out;
+		}
+	for (unsigned int t = 0; t < BG_THREADS; t++)
+		pthread_create(&bg[t], NULL, bg_main, (void *)(uintptr_t)t);
+	ret = measure(reads, &med[1], &p99[1]);
+	for (unsigned int h = 0; h < 2 && !ret; h++) {
+		if (connect_device(&d, n + h, &hc[h])) {
+			ret = -1;
+			break;
+		}
+		hostile[h].fd = umdev_client_fd(hc[h]);
+		fcntl(hostile[h].fd, F_SETFL, fcntl(hostile[h].fd, F_GETFL) | O_NONBLOCK);
+		pthread_create(&ht[h], NULL, hostile_main, &hostile[h]);
+	}
+	usleep(200 * 1000); /* their socket buffers fill */
+	if (!ret)
+		ret = measure(reads, &med[2], &p99[2]);
+	atomic_store(&bg_stop, true);
+	for (unsigned int t = 0; t < BG_THREADS; t++)
+		pthread_join(bg[t], NULL);
+	for (unsigned int h = 0; h < 2; h++)
+		if (hc[h]) {
+			pthread_join(ht[h], NULL);
+			umdev_client_close(hc[h]);
+		}
+	if (ret)
+		goto out;
+	printf("%u devices, each with a client; the others read %.0f times/s in all\n", n, bg_rate);
+	printf("floor: raw UNIX-socket ping-pong of 36 bytes, median %.1f us\n", floor_ns / 1e3);
+	printf("%-8s %9s %9s %8s %8s  %-9s  %8s %8s\n", "clients", "med us", "p99 us", "x med",
+	       "x p99", "against", "med/flr", "p99/flr");
+	print_row("one", med[0], p99[0], med[0], p99[0], "one", floor_ns);
+	print_row("all", med[1], p99[1], med[0], p99[0], "one", floor_ns);
+	print_row("hostile", med[2], p99[2], med[1], p99[1], "all", floor_ns);
+	ret = 0;
+out:
+	for (unsigned int i = 0; i < nclients; i++)
+		umdev_client_close(clients[i]);
+	free(clients);
+	bench_daemon_stop(&d);
+	return ret ? 1 : 0;
+}
