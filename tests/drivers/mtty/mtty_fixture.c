@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "mtty_fixture.h"
+#include "mtty_suite_common.h"
 
 /* ---- fixture ---- */
 
@@ -91,20 +92,6 @@ void cfg_wr(struct dev *d, unsigned int off, uint32_t val, unsigned int len)
 
 /* ---- attributes ---- */
 
-/* The attribute @name in the NULL-terminated @groups (in group @group if not NULL). */
-static struct attribute *find_attr(const struct attribute_group *const *groups,
-				   const char *group, const char *name)
-{
-	for (; groups && *groups; groups++) {
-		if (group && (!(*groups)->name || strcmp((*groups)->name, group)))
-			continue;
-		for (struct attribute **a = (*groups)->attrs; *a; a++)
-			if (!strcmp((*a)->name, name))
-				return *a;
-	}
-	return NULL;
-}
-
 static ssize_t terminate(ssize_t n, char *buf)
 {
 	buf[n > 0 ? n : 0] = '\0';
@@ -114,7 +101,7 @@ static ssize_t terminate(ssize_t n, char *buf)
 ssize_t dev_attr_show(struct fixture *f, struct dev *d, const char *name, char *buf)
 {
 	const struct mdev_parent_ops *ops = mdev_parent_get_ops(f->parent);
-	struct attribute *a = find_attr(ops->mdev_attr_groups, "vendor", name);
+	struct attribute *a = attr_find(ops->mdev_attr_groups, "vendor", name);
 
 	buf[0] = '\0';
 	if (!a)
@@ -126,7 +113,7 @@ ssize_t dev_attr_store_n(struct fixture *f, struct dev *d, const char *name, con
 			 size_t count)
 {
 	const struct mdev_parent_ops *ops = mdev_parent_get_ops(f->parent);
-	struct attribute *a = find_attr(ops->mdev_attr_groups, "vendor", name);
+	struct attribute *a = attr_find(ops->mdev_attr_groups, "vendor", name);
 
 	if (!a)
 		return -ENOENT;
@@ -142,7 +129,7 @@ ssize_t type_attr_show(struct mdev_type *type, const char *name, char *buf)
 {
 	const struct attribute_group *group = mtype_get_group(type);
 	const struct attribute_group *groups[] = { group, NULL };
-	struct attribute *a = find_attr(groups, NULL, name);
+	struct attribute *a = attr_find(groups, NULL, name);
 
 	buf[0] = '\0';
 	if (!a)
@@ -153,7 +140,7 @@ ssize_t type_attr_show(struct mdev_type *type, const char *name, char *buf)
 ssize_t parent_attr_show(struct fixture *f, const char *name, char *buf)
 {
 	const struct mdev_parent_ops *ops = mdev_parent_get_ops(f->parent);
-	struct attribute *a = find_attr(ops->dev_attr_groups, "mtty_dev", name);
+	struct attribute *a = attr_find(ops->dev_attr_groups, "mtty_dev", name);
 
 	buf[0] = '\0';
 	if (!a)

@@ -15,6 +15,7 @@
 
 #include <umdev/vfio_device_fd.h>
 
+#include "mtty_suite_common.h"
 #include "mtty_vu_fixture.h"
 
 /* ---- the driver ---- */
@@ -395,24 +396,10 @@ int vu_mig_write_all(struct vu_dev *d, const uint8_t *buf, size_t len, uint32_t 
 
 /* ---- attributes ---- */
 
-/* The attribute @name of the NULL-terminated @groups (in group @group if not NULL). */
-static struct attribute *find_attr(const struct attribute_group *const *groups,
-				   const char *group, const char *name)
-{
-	for (; groups && *groups; groups++) {
-		if (group && (!(*groups)->name || strcmp((*groups)->name, group)))
-			continue;
-		for (struct attribute **a = (*groups)->attrs; *a; a++)
-			if (!strcmp((*a)->name, name))
-				return *a;
-	}
-	return NULL;
-}
-
 ssize_t vu_attr_show(struct vu_env *e, struct vu_dev *d, const char *name, char *buf)
 {
 	struct attribute *a =
-		find_attr(mdev_parent_get_ops(e->parent)->mdev_attr_groups, "vendor", name);
+		attr_find(mdev_parent_get_ops(e->parent)->mdev_attr_groups, "vendor", name);
 	ssize_t n;
 
 	buf[0] = '\0';
@@ -426,7 +413,7 @@ ssize_t vu_attr_show(struct vu_env *e, struct vu_dev *d, const char *name, char 
 ssize_t vu_attr_store(struct vu_env *e, struct vu_dev *d, const char *name, const char *text)
 {
 	struct attribute *a =
-		find_attr(mdev_parent_get_ops(e->parent)->mdev_attr_groups, "vendor", name);
+		attr_find(mdev_parent_get_ops(e->parent)->mdev_attr_groups, "vendor", name);
 
 	if (!a)
 		return -ENOENT;
@@ -436,7 +423,7 @@ ssize_t vu_attr_store(struct vu_env *e, struct vu_dev *d, const char *name, cons
 long vu_available(struct vu_env *e, unsigned int ports)
 {
 	const struct attribute_group *groups[] = { mtype_get_group(e->type[ports - 1]), NULL };
-	struct attribute *a = find_attr(groups, NULL, "available_instances");
+	struct attribute *a = attr_find(groups, NULL, "available_instances");
 	char buf[UMDEV_ATTR_BUF_SIZE + 1];
 	char *end;
 	ssize_t n;

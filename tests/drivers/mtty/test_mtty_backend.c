@@ -15,10 +15,10 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "mtty_fixture.h"
+#include "mtty_suite_common.h"
 
 #define INTX VFIO_PCI_INTX_IRQ_INDEX
 
@@ -95,23 +95,11 @@ static void guest_send(struct dev *d, unsigned int p, const char *text)
 static int open_pty(struct fixture *f, struct dev *d, unsigned int p)
 {
 	char name[16];
-	struct termios tio;
-	int fd;
 
 	snprintf(name, sizeof(name), "port%u_pty", p);
 	if (!CHECK(dev_attr_show(f, d, name, buf) > 9) || !CHECK(!strncmp(buf, "/dev/pts/", 9)))
 		return -1;
-	buf[strcspn(buf, "\n")] = '\0';
-	fd = open(buf, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (!CHECK(fd >= 0))
-		return -1;
-	if (!CHECK_EQ(tcgetattr(fd, &tio), 0)) {
-		close(fd);
-		return -1;
-	}
-	cfmakeraw(&tio);
-	CHECK_EQ(tcsetattr(fd, TCSANOW, &tio), 0);
-	return fd;
+	return pty_open_raw(buf);
 }
 
 /* A listening UNIX socket in a new temporary directory @dir, at @path. */

@@ -9,29 +9,7 @@
 #include <string.h>
 
 #include "mtty_fixture.h"
-
-/* Config space as the kernel sample builds it, for a device of @ports ports. */
-static void expected_config(uint8_t c[MTTY_CONFIG_SIZE], unsigned int ports)
-{
-	static const uint8_t head[0x40] = {
-		0x48, 0x43, 0x53, 0x32, 0x01, 0x00, 0x00, 0x02, /* ids, command, status */
-		0x10, 0x02, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, /* rev, class, header 0 */
-		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* BAR0, BAR1: I/O */
-		[0x2c] = 0x48, 0x43, 0x53, 0x32,		/* subsystem */
-		[0x3d] = 0x01,					/* INTA */
-	};
-
-	memset(c, 0, MTTY_CONFIG_SIZE);
-	memcpy(c, head, sizeof(head));
-	if (ports == 1)
-		c[0x14] = 0;
-	c[0x40] = 0x23;
-	c[0x43] = 0x80;
-	c[0x44] = 0x23;
-	c[0x48] = 0x23;
-	c[0x4c] = 0x23;
-	memcpy(c + 0x60, "PCI Serial/UART", 15);
-}
+#include "mtty_suite_common.h"
 
 MTTY_TEST(device_info)
 {
@@ -92,7 +70,7 @@ MTTY_TEST(config_space_image)
 		struct dev d;
 
 		REQUIRE(dev_create(f, ports, ports, &d));
-		expected_config(want, ports);
+		mtty_expected_config(want, ports);
 		CHECK_EQ(vfio_device_read(d.vdev, got, sizeof(got), CFG), sizeof(got));
 		CHECK(!memcmp(got, want, sizeof(got)));
 		CHECK_EQ(cfg_rd(&d, 0x00, 4), 0x32534348);
@@ -137,7 +115,7 @@ MTTY_TEST(config_writes_and_bar_sizing)
 	/* everything else ignores writes: ids, command, unimplemented BARs, ROM, vendor bytes */
 	memset(ones, 0xff, sizeof(ones));
 	CHECK_EQ(vfio_device_write(d1.vdev, ones, sizeof(ones), CFG), sizeof(ones));
-	expected_config(want, 1);
+	mtty_expected_config(want, 1);
 	want[0x10] = 0xf9;
 	want[0x11] = want[0x12] = want[0x13] = 0xff;
 	want[0x3c] = 0xff;

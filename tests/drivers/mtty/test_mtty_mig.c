@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "mtty_fixture.h"
-#include "mtty_guest_state.h"
+#include "mtty_suite_common.h"
 
 #define HDR sizeof(struct mtty_mig_header)
 #define PORT sizeof(struct mtty_mig_port)
@@ -27,7 +27,7 @@ static void core_wr(void *dev, unsigned int port, unsigned int reg, uint8_t val)
 	reg_wr(dev, port, reg, val);
 }
 
-/* mtty_guest_state.h's script through the core API, where every write is applied at once. */
+/* mtty_suite_common.h's script through the core API, where every write is applied at once. */
 static void make_state(struct dev *d, unsigned int ports, unsigned int seed)
 {
 	struct uart_access a = { d, ports, core_rd, core_wr, core_wr };

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "mtty_guest_state.h"
+#include "mtty_suite_common.h"
 #include "mtty_vu_fixture.h"
 
 #define HDR sizeof(struct mtty_mig_header)
@@ -35,7 +35,7 @@ static void vu_access_wr_posted(void *dev, unsigned int port, unsigned int reg, 
 	vu_wr_posted(dev, port, reg, val);
 }
 
-/* mtty_guest_state.h's script over vfio-user, with posted writes where QEMU posts them. */
+/* mtty_suite_common.h's script over vfio-user, with posted writes where QEMU posts them. */
 static void make_state(struct vu_dev *d, unsigned int seed)
 {
 	struct uart_access a = { d, d->ports, vu_access_rd, vu_access_wr, vu_access_wr_posted };

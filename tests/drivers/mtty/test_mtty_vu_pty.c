@@ -13,9 +13,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
+#include "mtty_suite_common.h"
 #include "mtty_vu_fixture.h"
 
 static char attr[UMDEV_ATTR_BUF_SIZE + 1];
@@ -25,8 +25,6 @@ static char attr[UMDEV_ATTR_BUF_SIZE + 1];
 static int plug_pty(struct vu_env *e, struct vu_dev *d, unsigned int p)
 {
 	char name[16];
-	struct termios tio;
-	int fd;
 
 	snprintf(name, sizeof(name), "port%u_backend", p);
 	if (!CHECK_EQ(vu_attr_store(e, d, name, "pty\n"), 4) ||
@@ -35,17 +33,7 @@ static int plug_pty(struct vu_env *e, struct vu_dev *d, unsigned int p)
 	snprintf(name, sizeof(name), "port%u_pty", p);
 	if (!CHECK(vu_attr_show(e, d, name, attr) > 9) || !CHECK(!strncmp(attr, "/dev/pts/", 9)))
 		return -1;
-	attr[strcspn(attr, "\n")] = '\0';
-	fd = open(attr, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-	if (!CHECK(fd >= 0))
-		return -1;
-	if (!CHECK_EQ(tcgetattr(fd, &tio), 0)) {
-		close(fd);
-		return -1;
-	}
-	cfmakeraw(&tio);
-	CHECK_EQ(tcsetattr(fd, TCSANOW, &tio), 0);
-	return fd;
+	return pty_open_raw(attr);
 }
 
 /* Reads exactly @n bytes from the terminal @fd, each wait bounded; true if all came. */

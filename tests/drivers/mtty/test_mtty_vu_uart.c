@@ -12,32 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "mtty_suite_common.h"
 #include "mtty_vu_fixture.h"
 
 #define RW (VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE)
-
-/* Config space as the kernel sample builds it, for a device of @ports ports. */
-static void expected_config(uint8_t c[MTTY_CONFIG_SIZE], unsigned int ports)
-{
-	static const uint8_t head[0x40] = {
-		0x48, 0x43, 0x53, 0x32, 0x01, 0x00, 0x00, 0x02, /* ids, command, status */
-		0x10, 0x02, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, /* rev, class, header 0 */
-		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* BAR0, BAR1: I/O */
-		[0x2c] = 0x48, 0x43, 0x53, 0x32,		/* subsystem */
-		[0x3d] = 0x01,					/* INTA */
-	};
-
-	memset(c, 0, MTTY_CONFIG_SIZE);
-	memcpy(c, head, sizeof(head));
-	if (ports == 1)
-		c[0x14] = 0;
-	c[0x40] = 0x23;
-	c[0x43] = 0x80;
-	c[0x44] = 0x23;
-	c[0x48] = 0x23;
-	c[0x4c] = 0x23;
-	memcpy(c + 0x60, "PCI Serial/UART", 15);
-}
 
 static void check_region(struct vu_dev *d, uint32_t index, uint64_t size)
 {
@@ -85,7 +63,7 @@ VU_CASE(vu_config_space_image)
 		struct vu_dev *d;
 
 		REQUIRE((d = vu_open(e, ports, ports)));
-		expected_config(want, ports);
+		mtty_expected_config(want, ports);
 		/* the whole of it in one REGION_READ, as QEMU reads the header */
 		memset(got, 0xaa, sizeof(got));
 		CHECK_EQ(umdev_client_region_read(d->c, VU_CFG, 0, got, sizeof(got)), sizeof(got));
@@ -155,7 +133,7 @@ VU_CASE(vu_config_writes_and_bar_sizing)
 	memset(ones, 0xff, sizeof(ones));
 	CHECK_EQ(umdev_client_region_write(d1->c, VU_CFG, 0, ones, sizeof(ones), false),
 		 sizeof(ones));
-	expected_config(want, 1);
+	mtty_expected_config(want, 1);
 	want[0x10] = 0xf9;
 	want[0x11] = want[0x12] = want[0x13] = 0xff;
 	want[0x3c] = 0xff;

@@ -1,15 +1,72 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The guest-state script of mtty_guest_state.h, for both of mtty's migration suites.
+ * The helpers of mtty_suite_common.h, for mtty's core-API and vfio-user suites.
  */
-#include "mtty_guest_state.h"
+#include <fcntl.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
 
-#include "mtty.h"
+#include "mtty_suite_common.h"
+
 #include "tap.h"
 #include "uart16550.h"
 
 /* LSR of an idle port with an empty receiver. */
 #define LSR_IDLE (UART_LSR_THRE | UART_LSR_TEMT)
+
+void mtty_expected_config(uint8_t c[MTTY_CONFIG_SIZE], unsigned int ports)
+{
+	static const uint8_t head[0x40] = {
+		0x48, 0x43, 0x53, 0x32, 0x01, 0x00, 0x00, 0x02, /* ids, command, status */
+		0x10, 0x02, 0x00, 0x07, 0x00, 0x00, 0x00, 0x00, /* rev, class, header 0 */
+		0x01, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, /* BAR0, BAR1: I/O */
+		[0x2c] = 0x48, 0x43, 0x53, 0x32,		/* subsystem */
+		[0x3d] = 0x01,					/* INTA */
+	};
+
+	memset(c, 0, MTTY_CONFIG_SIZE);
+	memcpy(c, head, sizeof(head));
+	if (ports == 1)
+		c[0x14] = 0;
+	c[0x40] = 0x23;
+	c[0x43] = 0x80;
+	c[0x44] = 0x23;
+	c[0x48] = 0x23;
+	c[0x4c] = 0x23;
+	memcpy(c + 0x60, "PCI Serial/UART", 15);
+}
+
+int pty_open_raw(char *path)
+{
+	struct termios tio;
+	int fd;
+
+	path[strcspn(path, "\n")] = '\0';
+	fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (!CHECK(fd >= 0))
+		return -1;
+	if (!CHECK_EQ(tcgetattr(fd, &tio), 0)) {
+		close(fd);
+		return -1;
+	}
+	cfmakeraw(&tio);
+	CHECK_EQ(tcsetattr(fd, TCSANOW, &tio), 0);
+	return fd;
+}
+
+struct attribute *attr_find(const struct attribute_group *const *groups, const char *group,
+			    const char *name)
+{
+	for (; groups && *groups; groups++) {
+		if (group && (!(*groups)->name || strcmp((*groups)->name, group)))
+			continue;
+		for (struct attribute **a = (*groups)->attrs; *a; a++)
+			if (!strcmp((*a)->name, name))
+				return *a;
+	}
+	return NULL;
+}
 
 void guest_state_make(const struct uart_access *a, unsigned int seed)
 {
