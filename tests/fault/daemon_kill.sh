@@ -146,15 +146,26 @@ check_restart() {
 }
 
 # ---- the rounds ----
+# where the time goes, in ms: daemon starts, checks after a restart, traffic, reaping
+declare -A spent=([start]=0 [check]=0 [traffic]=0 [reap]=0)
+t_mark=0
+lap() { # NAME: adds the time since the last lap to spent[NAME]
+	local now=${EPOCHREALTIME/./}
+	((t_mark)) && spent[$1]=$((spent[$1] + (now - t_mark) / 1000))
+	t_mark=$now
+}
 round=0
 t0=$SECONDS
 for ((round = 1; round <= kills && SECONDS - t0 < budget; round++)); do
+	lap reap
 	if ! daemon_start "$tmp/umdevd.log" --foreground --run-dir "$run" --conf-dir "$conf"; then
 		bad_start=$((bad_start + 1))
 		first_problem "umdevd does not start: $(tail -2 "$tmp/umdevd.log" | tr '\n' ';')"
 		break
 	fi
+	lap start
 	((round > 1)) && check_restart
+	lap check
 	ls "$state" | while read -r u; do
 		grep -q '^defined' "$state/$u" && echo "$u"
 	done >"$tmp/old"
@@ -163,6 +174,7 @@ for ((round = 1; round <= kills && SECONDS - t0 < budget; round++)); do
 	sleep "0.$((2 + RANDOM % 6))"
 	kill -KILL "$daemon_pid"
 	wait "$daemon_pid" 2>/dev/null
+	lap traffic
 	touch "$stop"
 	wait
 	# what the kill left: the control socket file, and a mount nobody serves
@@ -180,6 +192,7 @@ else
 fi
 touch "$tmp/acks"
 diag "$round kills in $((SECONDS - t0)) s; acknowledged: $(grep -c d "$tmp/acks") defines, $(grep -c m "$tmp/acks") modifies, $(grep -c u "$tmp/acks") undefines, $(grep -c c "$tmp/acks") start+stop, $(grep -c f "$tmp/acks") FUSE create+remove"
+diag "time spent, ms: ${spent[start]} starting umdevd, ${spent[check]} checking, ${spent[traffic]} in traffic, ${spent[reap]} ending the generators"
 diag "$(ls "$state" | wc -l) definitions at the end; at most $hidden_max temporary files left at a restart"
 for p in "${problems[@]}"; do diag "$p"; done
 check "umdevd restarts after every kill" test $bad_start -eq 0
