@@ -9,8 +9,10 @@
  *	[u16 len, little endian][len bytes]
  *
  * each sent with one send(): a record may hold part of a request line, one, or several.
- * Replies (and events, once subscribed) are read and dropped as they come. Then the client
- * shuts down its writing side, reads until the server closes, and closes.
+ * Replies (and events, once subscribed) are read as they come. Then the client shuts down
+ * its writing side, reads until the server closes, and closes. What came back must be JSON
+ * lines, each an event or a reply (an error reply with a positive errno and a message), one
+ * reply per request line (docs/control-protocol.md).
  *
  * Each input must leave the process as it found it. After it the target removes every
  * device and definition the input made, and then checks that the server let every
@@ -43,6 +45,7 @@
 #include "mdev/mdev_private.h" /* the UUID table, to find leaked reservations */
 #include "mgmt/ctl/ctl_private.h" /* the live connections, to wait for them */
 #include "mgmt/ops.h"
+#include "mgmt/persist/mdevctl_json.h"
 #include "replay_main.h"
 
 extern const struct umdev_driver_module umdev_builtin_null;
@@ -64,6 +67,12 @@ static struct {
 		char instances[UMDEV_ATTR_BUF_SIZE + 1];
 	} types[FUZZ_MAX_TYPES];
 } fz;
+
+/* What the server sent during the current input. */
+static struct {
+	char *data;
+	size_t len, cap;
+} rx;
 
 static void die(const char *what)
 {
@@ -172,6 +181,9 @@ void fuzz_replay_teardown(void)
 	if (!fz.ready)
 		return;
 	printf("# %lu lines received, %lu of them successful replies\n", fz.lines, fz.oks);
+	free(rx.data);
+	rx.data = NULL;
+	rx.cap = 0;
 	ctl_server_stop(fz.srv);
 	umdev_builtin_mtty.exit();
 	umdev_builtin_null.exit();
@@ -180,25 +192,114 @@ void fuzz_replay_teardown(void)
 	fz.ready = false;
 }
 
-/* Reads and drops what the server sent; false at EOF or on an error. */
+/* Reads what the server sent into rx; false at EOF or on an error. */
 static bool drain(int fd)
 {
-	static char buf[1 << 16];
-
 	for (;;) {
-		ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+		ssize_t n;
 
+		if (rx.cap - rx.len < 65536) {
+			char *d = realloc(rx.data, rx.cap + (1 << 17));
+
+			if (!d)
+				die("out of memory");
+			rx.data = d;
+			rx.cap += 1 << 17;
+		}
+		n = recv(fd, rx.data + rx.len, rx.cap - rx.len, MSG_DONTWAIT);
 		if (n > 0) {
-			for (char *p = buf; (p = memchr(p, '\n', (size_t)(buf + n - p))); p++)
-				fz.lines++;
-			for (char *p = buf; (p = memmem(p, (size_t)(buf + n - p), "\"ok\":true", 9));
-			     p++)
-				fz.oks++;
+			rx.len += (size_t)n;
 			continue;
 		}
 		if (n < 0 && (errno == EAGAIN || errno == EINTR))
 			return true;
 		return false;
+	}
+}
+
+/*
+ * The replies the server owes for the @len bytes sent: one per non-empty line ended by a
+ * newline, in order; a line that does not fit CTL_MAX_REQUEST gets one (an error) and ends
+ * the connection.
+ */
+static unsigned long replies_owed(const uint8_t *sent, size_t len)
+{
+	unsigned long owed = 0;
+	size_t start = 0;
+
+	while (start < len) {
+		const uint8_t *nl = memchr(sent + start, '\n', len - start);
+		size_t line = nl ? (size_t)(nl - (sent + start)) : len - start;
+
+		if (line >= CTL_MAX_REQUEST)
+			return owed + 1;
+		if (!nl)
+			break;
+		if (line)
+			owed++;
+		start += line + 1;
+	}
+	return owed;
+}
+
+static void bad_line(const char *why, const char *line, size_t len)
+{
+	fprintf(stderr, "ctl_fuzz: %s: %.*s\n", why, (int)(len > 2000 ? 2000 : len), line);
+	die("a bad line from the server");
+}
+
+/*
+ * Checks what the server sent: JSON lines, each a reply ({"ok":true,...}, or
+ * {"ok":false,"errno":N>0,"error":"<not empty>",...}) or an event ({"event":...}); as many
+ * replies as owed (@owed < 0: not known, the server closed while the client was sending),
+ * unless the connection was cut for falling behind on events.
+ */
+static void check_replies(long owed)
+{
+	unsigned long replies = 0;
+	bool overflow = false;
+	size_t start = 0;
+
+	while (start < rx.len) {
+		char *nl = memchr(rx.data + start, '\n', rx.len - start), *line = rx.data + start;
+		struct json_object *o = NULL, *ok, *eno, *msg;
+		char err[256];
+		size_t len;
+
+		if (!nl)
+			bad_line("the last line has no newline", line, rx.len - start);
+		len = (size_t)(nl - line);
+		if (mdevctl_json_parse(line, len, &o, err, sizeof(err)))
+			bad_line("not JSON", line, len);
+		if (!json_object_is_type(o, json_type_object))
+			bad_line("not an object", line, len);
+		if (json_object_object_get_ex(o, "event", NULL)) {
+			if (!strcmp(json_object_get_string(json_object_object_get(o, "event")),
+				    "overflow"))
+				overflow = true;
+		} else {
+			ok = json_object_object_get(o, "ok");
+			eno = json_object_object_get(o, "errno");
+			msg = json_object_object_get(o, "error");
+			if (!json_object_is_type(ok, json_type_boolean))
+				bad_line("a reply without \"ok\"", line, len);
+			if (!json_object_get_boolean(ok) &&
+			    (!json_object_is_type(eno, json_type_int) ||
+			     json_object_get_int(eno) <= 0 || !json_object_is_type(msg, json_type_string) ||
+			     !json_object_get_string_len(msg)))
+				bad_line("an error reply without a positive errno and a message", line,
+					 len);
+			replies++;
+			if (json_object_get_boolean(ok))
+				fz.oks++;
+		}
+		fz.lines++;
+		json_object_put(o);
+		start += len + 1;
+	}
+	if (owed >= 0 && !overflow && replies != (unsigned long)owed) {
+		fprintf(stderr, "ctl_fuzz: %lu replies to %ld requests\n", replies, owed);
+		die("requests and replies do not match");
 	}
 }
 
@@ -299,20 +400,30 @@ static void check_no_reservation(void)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct timespec t0;
-	size_t pos = 0;
+	size_t pos = 0, nsent = 0;
+	bool all_sent = true;
+	uint8_t *sent;
 	int fd, fds_before, n;
 
 	setup();
 	fds_before = count_fds();
 	fd = client_connect();
+	rx.len = 0;
+	sent = malloc(size ? size : 1);
+	if (!sent)
+		die("out of memory");
 	while (pos + 2 <= size) {
 		size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
 
 		pos += 2;
 		if (len > size - pos)
 			len = size - pos;
-		if (!send_record(fd, data + pos, len))
+		if (!send_record(fd, data + pos, len)) {
+			all_sent = false;
 			break;
+		}
+		memcpy(sent + nsent, data + pos, len);
+		nsent += len;
 		pos += len;
 	}
 
@@ -329,6 +440,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		poll(&pfd, 1, 100);
 	}
 	close(fd);
+	check_replies(all_sent ? (long)replies_owed(sent, nsent) : -1);
+	free(sent);
 	wait_connections_gone("the server keeps a connection after the client closed (hang)");
 
 	/* undo what the input made; a device's mtty backend may hold a connection too */
