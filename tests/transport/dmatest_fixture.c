@@ -3,11 +3,9 @@
  * The fixture and helpers of dmatest_fixture.h, and the main() of dmatest's test executable
  * (its cases are in test_dmatest*.c).
  */
-#include <dirent.h>
 #include <stdio.h>
 
 #include "dmatest_fixture.h"
-#include "util/cond.h"
 
 /* ---- fixture ---- */
 
@@ -99,58 +97,6 @@ void pattern(uint8_t *p, size_t len, unsigned int seed)
 {
 	for (size_t i = 0; i < len; i++)
 		p[i] = (uint8_t)(i * 31 + seed * 7 + (i >> 8));
-}
-
-/* ---- misc ---- */
-
-int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n - 1; /* the directory's own fd */
-}
-
-void event_init(struct event *e)
-{
-	pthread_mutex_init(&e->lock, NULL);
-	cond_init_monotonic(&e->cond);
-	e->set = false;
-}
-
-void event_destroy(struct event *e)
-{
-	pthread_cond_destroy(&e->cond);
-	pthread_mutex_destroy(&e->lock);
-}
-
-void event_set(struct event *e)
-{
-	pthread_mutex_lock(&e->lock);
-	e->set = true;
-	pthread_cond_broadcast(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-}
-
-bool event_wait(struct event *e)
-{
-	struct timespec deadline;
-	bool set;
-
-	deadline_after_ms(&deadline, WAIT_TIMEOUT_S * 1000);
-	pthread_mutex_lock(&e->lock);
-	while (!e->set && cond_wait_until(&e->cond, &e->lock, &deadline))
-		;
-	set = e->set;
-	pthread_mutex_unlock(&e->lock);
-	return set;
 }
 
 int main(int argc, char **argv)

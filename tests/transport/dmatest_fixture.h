@@ -17,6 +17,7 @@
 
 #include "core_dev.h"
 #include "dmatest.h"
+#include "fds_events.h"
 
 extern const struct umdev_driver_module umdev_builtin_dmatest;
 #define MOD (&umdev_builtin_dmatest)
@@ -58,20 +59,5 @@ int dma_go(struct dev *d, uint64_t iova, uint32_t len, uint32_t buf_off, uint32_
 
 /* Fills @len bytes with a pattern that depends on @seed. */
 void pattern(uint8_t *p, size_t len, unsigned int seed);
-
-/* Open file descriptors of the process. */
-int count_fds(void);
-
-/* A one-shot event between threads, with a bounded wait. */
-struct event {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool set;
-};
-void event_init(struct event *e);
-void event_destroy(struct event *e);
-void event_set(struct event *e);
-/* True if set within WAIT_TIMEOUT_S. */
-bool event_wait(struct event *e);
 
 #endif

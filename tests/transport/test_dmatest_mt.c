@@ -68,7 +68,7 @@ static void park_hook(void *arg)
 	struct park *p = arg;
 
 	event_set(&p->parked);
-	if (!event_wait(&p->proceed))
+	if (!event_wait_ms(&p->proceed, WAIT_TIMEOUT_S * 1000))
 		p->timed_out = true;
 }
 
@@ -125,7 +125,7 @@ DMATEST_TEST(unmap_during_pinned_transfer)
 	pattern(d.guest, 3 * PAGE_SIZE, 61);
 	if (!go_start(&g, &d, GUEST_IOVA + 100, 2 * PAGE_SIZE, DMATEST_CTRL_PIN))
 		goto out;
-	if (CHECK(event_wait(&p.parked))) {
+	if (CHECK(event_wait_ms(&p.parked, WAIT_TIMEOUT_S * 1000))) {
 		u = (struct unmap_thread){ .space = d.space, .iova = GUEST_IOVA,
 					   .size = GUEST_SIZE };
 		if (CHECK_EQ(pthread_create(&u.thread, NULL, unmap_main, &u), 0)) {
@@ -172,7 +172,7 @@ DMATEST_TEST(unmap_elsewhere_during_pinned_transfer)
 	pattern(d.guest, PAGE_SIZE, 62);
 	if (!go_start(&g, &d, GUEST_IOVA, PAGE_SIZE, DMATEST_CTRL_PIN))
 		goto out;
-	if (CHECK(event_wait(&p.parked)))
+	if (CHECK(event_wait_ms(&p.parked, WAIT_TIMEOUT_S * 1000)))
 		CHECK_EQ(vfio_dma_unmap(d.space, other, PAGE_SIZE), PAGE_SIZE);
 	event_set(&p.proceed);
 	pthread_join(g.thread, NULL);
@@ -199,7 +199,7 @@ DMATEST_TEST(second_go_is_busy)
 		goto out;
 	if (!go_start(&g, &d, GUEST_IOVA, 64, DMATEST_CTRL_PIN))
 		goto out;
-	if (CHECK(event_wait(&p.parked))) {
+	if (CHECK(event_wait_ms(&p.parked, WAIT_TIMEOUT_S * 1000))) {
 		wr32(&d, DMATEST_REG_DMA_CTRL, DMATEST_CTRL_GO);
 		CHECK_EQ((int)rd32(&d, DMATEST_REG_DMA_STATUS), -EBUSY);
 		CHECK_EQ(rd64(&d, DMATEST_REG_XFER_COUNT), 1);
@@ -232,7 +232,7 @@ static void drop_parked_transfer(struct fixture *f, unsigned int n, bool reset)
 	CHECK_EQ(irq_set_fd(&d, VFIO_PCI_MSI_IRQ_INDEX, VFIO_IRQ_SET_ACTION_TRIGGER, efd), 0);
 	if (!go_start(&g, &d, GUEST_IOVA, 2 * PAGE_SIZE, DMATEST_CTRL_PIN | DMATEST_CTRL_HOLD))
 		goto out;
-	if (CHECK(event_wait(&p.parked))) {
+	if (CHECK(event_wait_ms(&p.parked, WAIT_TIMEOUT_S * 1000))) {
 		if (reset)
 			CHECK_EQ(vfio_device_ioctl(d.vdev, VFIO_DEVICE_RESET, NULL), 0);
 		else

@@ -28,6 +28,7 @@
 #include <umdev/vfio.h>
 #include <umdev/workers.h>
 
+#include "fds_events.h"
 #include "tap.h"
 
 /* Bound of every wait on the server. */
@@ -135,12 +136,7 @@ bool alive_at(int fd, uint32_t id, SRCPOS);
 
 /* ---- fds ---- */
 
-/* A pipe whose write end is sent to the server: returns the write end, *@rd the read end. */
-int probe_make(int *rd);
-/* True once every copy of the write end is closed (the read end sees POLLHUP). */
-bool probe_closed(int rd);
-/* Open file descriptors of this process. */
-int count_fds(void);
+/* fd probes and count_fds(): fds_events.h. */
 /* A non-blocking eventfd, and its counter taken (0 if not signalled). */
 int efd_new(void);
 uint64_t efd_take(int efd);

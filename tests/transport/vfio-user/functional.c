@@ -470,51 +470,6 @@ bool efd_quiet(int efd)
 
 /* ---- threads and events ---- */
 
-void event_init(struct event *e)
-{
-	pthread_mutex_init(&e->lock, NULL);
-	cond_init_monotonic(&e->cond);
-	e->set = false;
-}
-
-void event_destroy(struct event *e)
-{
-	pthread_cond_destroy(&e->cond);
-	pthread_mutex_destroy(&e->lock);
-}
-
-void event_set(struct event *e)
-{
-	pthread_mutex_lock(&e->lock);
-	e->set = true;
-	pthread_cond_broadcast(&e->cond);
-	pthread_mutex_unlock(&e->lock);
-}
-
-bool event_is_set(struct event *e)
-{
-	bool set;
-
-	pthread_mutex_lock(&e->lock);
-	set = e->set;
-	pthread_mutex_unlock(&e->lock);
-	return set;
-}
-
-bool event_wait(struct event *e)
-{
-	struct timespec deadline;
-	bool set;
-
-	deadline_after_ms(&deadline, FX_TIMEOUT_MS);
-	pthread_mutex_lock(&e->lock);
-	while (!e->set && cond_wait_until(&e->cond, &e->lock, &deadline))
-		;
-	set = e->set;
-	pthread_mutex_unlock(&e->lock);
-	return set;
-}
-
 bool thread_start(pthread_t *t, void *(*fn)(void *), void *arg)
 {
 	return CHECK_EQ(pthread_create(t, NULL, fn, arg), 0);
@@ -532,21 +487,6 @@ void thread_join(pthread_t t)
 		tap_diag("a thread of the case did not end (%d): aborting", ret);
 		abort();
 	}
-}
-
-int count_fds(void)
-{
-	DIR *dir = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!dir)
-		return -1;
-	while ((e = readdir(dir)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(dir);
-	return n - 1; /* the directory's own fd */
 }
 
 int main(int argc, char **argv)

@@ -28,6 +28,7 @@
 #include <umdev/workers.h>
 
 #include "dmatest.h"
+#include "fds_events.h" /* count_fds(), struct event */
 #include "tap.h"
 #include "transport/vfio-user/vfio_user_proto.h"
 
@@ -189,18 +190,6 @@ bool efd_quiet(int efd);
 
 /* ---- threads and events ---- */
 
-/* A one-shot event with a bounded wait. */
-struct event {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool set;
-};
-void event_init(struct event *e);
-void event_destroy(struct event *e);
-void event_set(struct event *e);
-bool event_is_set(struct event *e);
-/* True if set within FX_TIMEOUT_MS. */
-bool event_wait(struct event *e);
 
 /* Starts a thread (checked). */
 bool thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
@@ -208,7 +197,5 @@ bool thread_start(pthread_t *t, void *(*fn)(void *), void *arg);
  * touch freed state). */
 void thread_join(pthread_t t);
 
-/* Open file descriptors of the process. */
-int count_fds(void);
 
 #endif

@@ -484,40 +484,6 @@ uint32_t bar0_read32_at(int fd, uint64_t off, SRCPOS)
 	return v;
 }
 
-/* ---- fd probes ---- */
-
-int probe_make(int *rd)
-{
-	int p[2];
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		abort();
-	*rd = p[0];
-	return p[1];
-}
-
-bool probe_closed(int rd)
-{
-	struct pollfd pfd = { .fd = rd, .events = POLLIN };
-
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLHUP);
-}
-
-int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n - 1; /* the directory's own fd */
-}
-
 /* ---- the server ---- */
 
 static void set_timeouts(int fd)

@@ -24,6 +24,7 @@
 #include <umdev/vfio_user_server.h>
 #include <umdev/workers.h>
 
+#include "fds_events.h" /* fd probes, count_fds() */
 #include "tap.h"
 #include "transport/vfio-user/vfu_private.h" /* the limits: VFU_MAX_*, VFU_REFUSE_TIMEOUT_MS */
 
@@ -151,16 +152,6 @@ bool alive_at(int fd, SRCPOS);
 	} while (0)
 uint32_t bar0_read32_at(int fd, uint64_t off, SRCPOS);
 #define BAR0_READ32(fd, off) bar0_read32_at(fd, off, AT)
-
-/* ---- fd probes ---- */
-
-/* A pipe whose write end is sent to the server: returns the write end, *@rd the read end. */
-int probe_make(int *rd);
-/* True once every copy of the write end is closed (the read end sees POLLHUP). */
-bool probe_closed(int rd);
-
-/* Open file descriptors of this process. */
-int count_fds(void);
 
 /* ---- the server ---- */
 

@@ -273,7 +273,7 @@ static void park_hook(void *arg)
 	struct park *p = arg;
 
 	event_set(&p->parked);
-	event_wait(&p->go); /* bounded */
+	event_wait_ms(&p->go, FX_TIMEOUT_MS); /* bounded */
 }
 
 struct writer {
@@ -322,7 +322,7 @@ FUNC_TEST(dma_unmap_under_parked_transfer, FX_DMATEST, 1, 1)
 		dmatest_set_pin_hook(NULL, NULL);
 		goto out;
 	}
-	if (CHECK(event_wait(&p.parked))) {
+	if (CHECK(event_wait_ms(&p.parked, FX_TIMEOUT_MS))) {
 		/* the transfer holds 2 pinned pages and waits: the unmap takes them back
 		 * without waiting for it */
 		CHECK_EQ(umdev_client_dma_unmap(c, GUEST_IOVA, GUEST_SIZE, 0), 0);

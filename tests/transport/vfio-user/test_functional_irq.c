@@ -324,7 +324,7 @@ FUNC_TEST(req_on_removal, FX_DMATEST, 1, 1)
 	CHECK_EQ(RD64(c, DMATEST_REG_SCRATCH), 0x5eed);
 	umdev_client_close(c);
 	c = NULL;
-	CHECK(event_wait(&r.done));
+	CHECK(event_wait_ms(&r.done, FX_TIMEOUT_MS));
 	thread_join(t);
 	CHECK_EQ(r.ret, 0);
 	f->dev[0].removed = true;
