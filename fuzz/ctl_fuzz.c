@@ -165,6 +165,7 @@ static void setup(void)
 		die("cannot start the control server");
 	type_instances(false);
 	fz.ready = true;
+	atexit(fuzz_replay_teardown); /* libFuzzer exits without it: no stale tmp dir */
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)

@@ -66,6 +66,7 @@ static void setup(void)
 	if (mkdir(fz.conf, 0755) || mkdir(fz.parent, 0755))
 		die("cannot make the conf dir", NULL, 0);
 	fz.ready = true;
+	atexit(fuzz_replay_teardown); /* libFuzzer exits without it: no stale tmp dir */
 }
 
 static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
