@@ -18,6 +18,7 @@
 #include <umdev/vfio.h>
 #include <umdev/vfio_device_fd.h>
 
+#include "fixture_test.h"
 #include "tap.h"
 #include "util/uuid.h"
 
@@ -46,18 +47,8 @@ bool setup(struct fixture *f);
 /* Drops the parent reference and stops the module, which removes the devices left. */
 void teardown(struct fixture *f);
 
-/* A case that runs with the module started; exit() removes whatever the body left. */
-#define NULL_TEST(name)                              \
-	static void name##_body(struct fixture *f);  \
-	TEST(name)                                   \
-	{                                            \
-		struct fixture fx;                   \
-		if (setup(&fx)) {                    \
-			name##_body(&fx);            \
-			teardown(&fx);               \
-		}                                    \
-	}                                            \
-	static void name##_body(struct fixture *f)
+/* A case that runs with the module started (tests/vfio/fixture_test.h). */
+#define NULL_TEST(name) FIXTURE_TEST(name)
 
 /* The UUID 6e756c6c-0000-4000-8000-<n as 12 hex digits>, and its text if @text is not NULL. */
 guid_t make_uuid(unsigned int n, char text[UUID_STRING_SIZE]);

@@ -23,6 +23,7 @@
 #include <umdev/vfio_device_fd.h>
 #include <umdev/vfio_dma.h>
 
+#include "fixture_test.h"
 #include "tap.h"
 #include "util/uuid.h"
 
@@ -32,22 +33,6 @@
 
 /* Bound of every wait for another thread: a broken driver fails the case, not the suite. */
 #define WAIT_TIMEOUT_S 30
-
-/*
- * A case that runs with the driver's module started: the suite's fixture.h defines
- * struct fixture, setup() and teardown(); exit() removes whatever the body left.
- */
-#define FIXTURE_TEST(name)                           \
-	static void name##_body(struct fixture *f);  \
-	TEST(name)                                   \
-	{                                            \
-		struct fixture fx;                   \
-		if (setup(&fx)) {                    \
-			name##_body(&fx);            \
-			teardown(&fx);               \
-		}                                    \
-	}                                            \
-	static void name##_body(struct fixture *f)
 
 /* Starts @mod and takes a reference to its parent @name; checked. */
 bool module_start(const struct umdev_driver_module *mod, const char *name,
