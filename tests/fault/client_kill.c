@@ -3,9 +3,10 @@
  * Clients killed in the middle of traffic (issue 7, item 4): a forked child connects to an
  * mtty device of a running umdevd, maps guest memory from a memfd, binds INTx (and in every
  * other cycle switches to MSI), and echoes bytes with interrupts, remapping its DMA windows
- * as it goes, until the parent SIGKILLs it after a random delay. The delay is drawn from
- * three times the time a child takes to reach its first echo, so that kills land in the connect,
- * in the set-up and in the traffic. After a warm-up the daemon's fds, mappings, threads and
+ * as it goes, until the parent SIGKILLs it after a random delay. The delay is drawn from a
+ * span that follows the time children take to reach their first echo, widened or narrowed
+ * after each kill so that about half of the kills land in traffic and the rest in the
+ * connect and set-up, however loaded the host. After a warm-up the daemon's fds, mappings, threads and
  * RSS are taken; after all cycles they must be back (RSS within 5 %) and a new client must
  * pass mtty_check(). Prints TAP.
  *
@@ -86,6 +87,8 @@ struct kill_stats {
 	unsigned int bad_exits;	/* children that ended otherwise than by our SIGKILL */
 	int last_bad_status;
 	long long avg_traffic_us; /* running estimate of the time to the first echo */
+	double span;		  /* delays are drawn from [0, span * avg_traffic_us] */
+	unsigned int kills;	  /* since the stats were reset */
 };
 
 /* One cycle: fork, wait a random time, SIGKILL, reap. */
@@ -105,7 +108,7 @@ static void kill_cycle(unsigned int cycle, struct kill_stats *ks)
 	}
 	if (pid == 0)
 		child_main(cycle, t0);
-	delay = (long long)((double)random() / RAND_MAX * 3.0 * (double)ks->avg_traffic_us);
+	delay = (long long)((double)random() / RAND_MAX * ks->span * (double)ks->avg_traffic_us);
 	while (now_us() - t0 < delay) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			goto reaped; /* it ended early: a failure */
@@ -120,8 +123,14 @@ reaped:
 		ks->last_bad_status = status;
 	}
 	ks->stages[report->stage]++;
+	ks->kills++;
 	if (report->stage == STAGE_TRAFFIC)
 		ks->avg_traffic_us = (ks->avg_traffic_us * 7 + report->traffic_us) / 8;
+	/* steer towards half of the kills in traffic */
+	if (ks->stages[STAGE_TRAFFIC] * 2 < ks->kills)
+		ks->span = ks->span * 1.05 < 100 ? ks->span * 1.05 : 100;
+	else
+		ks->span = ks->span / 1.05 > 1 ? ks->span / 1.05 : 1;
 }
 
 /* Waits until the daemon's fds, mappings and threads equal @want (or, with @want NULL, until
@@ -158,7 +167,7 @@ TEST(killed_clients_leave_nothing_behind)
 {
 	const char *n_env = getenv("UMDEV_FAULT_CLIENT_KILLS");
 	unsigned int cycles = n_env ? (unsigned int)strtoul(n_env, NULL, 10) : 1000;
-	struct kill_stats ks = { .avg_traffic_us = 2000 };
+	struct kill_stats ks = { .avg_traffic_us = 2000, .span = 3 };
 	struct proc_stats base, end;
 	long long t_start;
 
@@ -170,7 +179,7 @@ TEST(killed_clients_leave_nothing_behind)
 	tap_diag("after %u warm-up kills: %ld fds, %ld mappings, %ld threads, RSS %ld KiB",
 		 WARMUP_CYCLES, base.fds, base.maps, base.threads, base.rss_kib);
 
-	ks = (struct kill_stats){ .avg_traffic_us = ks.avg_traffic_us };
+	ks = (struct kill_stats){ .avg_traffic_us = ks.avg_traffic_us, .span = ks.span };
 	t_start = now_us();
 	for (unsigned int i = 0; i < cycles; i++) {
 		kill_cycle(i, &ks);
