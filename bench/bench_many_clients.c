@@ -9,7 +9,10 @@
  *            a reply, and one that sent a burst and stopped reading
  * For each: the median and p99 of READS timed reads of the measured client, as ratios to
  * the "one" figure (goal: "all" within 2x) and "hostile" to "all" (goal: p99 unmoved), and
- * to the floor, a raw UNIX-socket ping-pong of the same size measured in the same run.
+ * to the floor, a raw UNIX-socket ping-pong of the same size measured in the same run. The
+ * three are measured in interleaved slices of READS/SLICES reads (the other clients and the
+ * flooder paused and resumed; all clients stay connected), so that the load of a shared
+ * machine hits them alike.
  *
  *   bench_many_clients [N [READS [RATE]]]     (UMDEVD=path overrides the umdevd meson built)
  */
@@ -17,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,10 +36,11 @@
 #include "transport/vfio-user/vfio_user_proto.h"
 
 #define BG_THREADS 2
+#define SLICES 10
 
 static struct umdev_client **clients;
 static unsigned int nclients;
-static atomic_bool bg_stop;
+static atomic_bool bg_stop, bg_pause, flood_pause;
 static double bg_rate;
 
 static int connect_device(struct bench_daemon *d, unsigned int n, struct umdev_client **c)
@@ -47,27 +52,19 @@ static int connect_device(struct bench_daemon *d, unsigned int n, struct umdev_c
 	return umdev_client_connect(path, c);
 }
 
-/* READS timed reads of the measured client: median and p99 in nanoseconds. */
-static int measure(int reads, double *median, double *p99)
+/* @n timed reads of the measured client into @s (after a few untimed ones); 0 or -1. */
+static int measure(uint64_t *s, int n)
 {
-	uint64_t *s = calloc((size_t)reads, sizeof(*s));
 	uint32_t v;
 
-	if (!s)
-		return -1;
-	for (int i = -reads / 10; i < reads; i++) {
+	for (int i = -10; i < n; i++) {
 		uint64_t t0 = bench_now_ns();
 
-		if (umdev_client_region_read(clients[0], VFIO_PCI_BAR0_REGION_INDEX, 0, &v, 4) != 4) {
-			free(s);
+		if (umdev_client_region_read(clients[0], VFIO_PCI_BAR0_REGION_INDEX, 0, &v, 4) != 4)
 			return -1;
-		}
 		if (i >= 0)
 			s[i] = bench_now_ns() - t0;
 	}
-	*median = bench_percentile(s, (size_t)reads, 50);
-	*p99 = bench_percentile(s, (size_t)reads, 99);
-	free(s);
 	return 0;
 }
 
@@ -83,6 +80,10 @@ static void *bg_main(void *arg)
 		     i += BG_THREADS) {
 			uint64_t now;
 
+			while (atomic_load(&bg_pause) && !atomic_load(&bg_stop)) {
+				usleep(1000);
+				next = bench_now_ns();
+			}
 			umdev_client_region_read(clients[i], VFIO_PCI_BAR0_REGION_INDEX, 0, &v, 4);
 			next += period;
 			now = bench_now_ns();
@@ -116,6 +117,10 @@ static void *hostile_main(void *arg)
 	while (!atomic_load(&bg_stop) && (h->flood || sent < 2000)) {
 		struct pollfd p = { h->fd, POLLOUT, 0 };
 
+		if (h->flood && atomic_load(&flood_pause)) {
+			usleep(1000);
+			continue;
+		}
 		req.hdr.msg_id = (uint16_t)sent;
 		if (write(h->fd, &req, sizeof(req)) == (ssize_t)sizeof(req))
 			sent++;
@@ -145,14 +150,16 @@ int main(int argc, char **argv)
 	struct umdev_client *hc[2] = { NULL, NULL };
 	char max[16];
 	const char *extra[] = { "--max-devices", max, NULL };
+	uint64_t *samples[3] = { NULL, NULL, NULL };
 	struct bench_daemon d;
 	int ret = 1;
 
 	bg_rate = argc > 3 ? atof(argv[3]) : 20000;
-	if (n < 2 || reads < 100 || bg_rate <= 0) {
-		fprintf(stderr, "usage: bench_many_clients [N >= 2 [READS >= 100 [RATE > 0]]]\n");
+	if (n < 2 || reads < 100 * SLICES || bg_rate <= 0) {
+		fprintf(stderr, "usage: bench_many_clients [N >= 2 [READS >= 1000 [RATE > 0]]]\n");
 		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN); /* the flooder is disconnected by the server */
 	floor_ns = bench_floor_pingpong_ns(36, 20000);
 	snprintf(max, sizeof(max), "%u", n + 10);
 	clients = calloc(n, sizeof(*clients));
@@ -161,41 +168,53 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < n + 2; i++)
 		if (bench_ctl_create(&d, i))
 			goto out;
-	if (connect_device(&d, 0, &clients[0]))
-		goto out;
-	nclients = 1;
-	if (measure(reads, &med[0], &p99[0]))
-		goto out;
 	for (; nclients < n; nclients++)
 		if (connect_device(&d, nclients, &clients[nclients])) {
 			fprintf(stderr, "client %u cannot connect\n", nclients);
 			goto out;
 		}
-	for (unsigned int t = 0; t < BG_THREADS; t++)
-		pthread_create(&bg[t], NULL, bg_main, (void *)(uintptr_t)t);
-	ret = measure(reads, &med[1], &p99[1]);
-	for (unsigned int h = 0; h < 2 && !ret; h++) {
-		if (connect_device(&d, n + h, &hc[h])) {
-			ret = -1;
-			break;
-		}
+	for (unsigned int h = 0; h < 2; h++) {
+		if (connect_device(&d, n + h, &hc[h]))
+			goto out;
 		hostile[h].fd = umdev_client_fd(hc[h]);
 		fcntl(hostile[h].fd, F_SETFL, fcntl(hostile[h].fd, F_GETFL) | O_NONBLOCK);
-		pthread_create(&ht[h], NULL, hostile_main, &hostile[h]);
 	}
-	usleep(200 * 1000); /* their socket buffers fill */
-	if (!ret)
-		ret = measure(reads, &med[2], &p99[2]);
+	samples[0] = calloc((size_t)reads * 3, sizeof(uint64_t));
+	if (!samples[0])
+		goto out;
+	samples[1] = samples[0] + reads;
+	samples[2] = samples[1] + reads;
+	atomic_store(&bg_pause, true);
+	atomic_store(&flood_pause, true);
+	for (unsigned int t = 0; t < BG_THREADS; t++)
+		pthread_create(&bg[t], NULL, bg_main, (void *)(uintptr_t)t);
+	/* the stalled one sends its burst and stops reading for good */
+	for (unsigned int h = 0; h < 2; h++)
+		pthread_create(&ht[h], NULL, hostile_main, &hostile[h]);
+	ret = 0;
+	for (int sl = 0; sl < SLICES && !ret; sl++) {
+		int per = reads / SLICES;
+
+		for (int st = 0; st < 3 && !ret; st++) {
+			atomic_store(&bg_pause, st == 0);
+			atomic_store(&flood_pause, st != 2);
+			usleep(20 * 1000); /* the new state settles */
+			ret = measure(samples[st] + sl * per, per);
+		}
+	}
 	atomic_store(&bg_stop, true);
 	for (unsigned int t = 0; t < BG_THREADS; t++)
 		pthread_join(bg[t], NULL);
 	for (unsigned int h = 0; h < 2; h++)
-		if (hc[h]) {
-			pthread_join(ht[h], NULL);
-			umdev_client_close(hc[h]);
-		}
+		pthread_join(ht[h], NULL);
 	if (ret)
 		goto out;
+	for (int st = 0; st < 3; st++) {
+		size_t cnt = (size_t)(reads / SLICES) * SLICES;
+
+		med[st] = bench_percentile(samples[st], cnt, 50);
+		p99[st] = bench_percentile(samples[st], cnt, 99);
+	}
 	printf("%u devices, each with a client; the others read %.0f times/s in all\n", n, bg_rate);
 	printf("floor: raw UNIX-socket ping-pong of 36 bytes, median %.1f us\n", floor_ns / 1e3);
 	printf("%-8s %9s %9s %8s %8s  %-9s  %8s %8s\n", "clients", "med us", "p99 us", "x med",
@@ -205,6 +224,9 @@ int main(int argc, char **argv)
 	print_row("hostile", med[2], p99[2], med[1], p99[1], "all", floor_ns);
 	ret = 0;
 out:
+	free(samples[0]);
+	for (unsigned int h = 0; h < 2; h++)
+		umdev_client_close(hc[h]);
 	for (unsigned int i = 0; i < nclients; i++)
 		umdev_client_close(clients[i]);
 	free(clients);

@@ -66,13 +66,13 @@ void vfu_close_fds(int *fds, size_t n)
 
 static uint32_t conn_events(struct vfu_conn *conn)
 {
-	return EPOLLIN | (*(&(conn)->out_head) ? EPOLLOUT : 0);
+	return EPOLLIN | (conn->out_head ? EPOLLOUT : 0);
 }
 
 static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov, size_t skip,
 			const int *fds, size_t nfds)
 {
-	struct vfu_out_chunk *c, **tail;
+	struct vfu_out_chunk *c;
 	size_t total = 0, off = 0;
 
 	for (int i = 0; i < niov; i++)
@@ -110,9 +110,13 @@ static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov
 		off += len - skip;
 		skip = 0;
 	}
-	for (tail = (&(conn)->out_head); *tail; tail = &(*tail)->next)
-		;
-	*tail = c;
+	/* appended at the tail kept aside: a client that does not read may let thousands of
+	 * small replies pile up, and a walk to the end for each made that quadratic */
+	if (conn->out_tail)
+		conn->out_tail->next = c;
+	else
+		conn->out_head = c;
+	conn->out_tail = c;
 	conn->out_len += total;
 	return 0;
 }
@@ -146,7 +150,7 @@ static int flush_output(struct vfu_conn *conn)
 {
 	struct vfu_out_chunk *c;
 
-	while ((c = *(&(conn)->out_head))) {
+	while ((c = conn->out_head)) {
 		struct iovec iov = { c->data + c->pos, c->len - c->pos };
 		ssize_t n = send_iov(conn->src.fd, &iov, 1, c->fds, c->nfds);
 
@@ -161,7 +165,9 @@ static int flush_output(struct vfu_conn *conn)
 		conn->out_len -= (size_t)n;
 		if (c->pos < c->len)
 			break;
-		*(&(conn)->out_head) = c->next;
+		conn->out_head = c->next;
+		if (!conn->out_head)
+			conn->out_tail = NULL;
 		free(c);
 	}
 	return 0;
@@ -178,7 +184,7 @@ static int send_message(struct vfu_conn *conn, struct iovec *iov, int niov, cons
 		return -EPIPE;
 	for (int i = 0; i < niov; i++)
 		total += iov[i].iov_len;
-	if (!*(&(conn)->out_head)) {
+	if (!conn->out_head) {
 		n = send_iov(conn->src.fd, iov, niov, fds, nfds);
 		if (n == (ssize_t)total)
 			return 0;

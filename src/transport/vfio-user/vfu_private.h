@@ -102,6 +102,7 @@ struct vfu_conn {
 
 	/* output that the socket did not take yet */
 	struct vfu_out_chunk *out_head;
+	struct vfu_out_chunk *out_tail;	/* the last of out_head's list, NULL when empty */
 	size_t out_len;
 	size_t out_fds;		/* fds held by queued output */
 
