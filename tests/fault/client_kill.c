@@ -33,6 +33,8 @@
 #define CHECK_EVERY 250
 #define SETTLE_MS 10000
 #define RSS_TOLERANCE_PCT 5
+/* the widest delay span, in times to the first echo: bounds a kill's cost on a loaded host */
+#define MAX_SPAN 8.0
 
 /* What a child reached, in memory shared with the parent. */
 struct child_report {
@@ -128,7 +130,7 @@ reaped:
 		ks->avg_traffic_us = (ks->avg_traffic_us * 7 + report->traffic_us) / 8;
 	/* steer towards half of the kills in traffic */
 	if (ks->stages[STAGE_TRAFFIC] * 2 < ks->kills)
-		ks->span = ks->span * 1.05 < 100 ? ks->span * 1.05 : 100;
+		ks->span = ks->span * 1.05 < MAX_SPAN ? ks->span * 1.05 : MAX_SPAN;
 	else
 		ks->span = ks->span / 1.05 > 1 ? ks->span / 1.05 : 1;
 }
