@@ -6,7 +6,8 @@
  *   all      N-1 other clients read too, paced to RATE reads/s in all (default 20,000),
  *            from two threads that go round them
  *   hostile  as "all", plus a client that floods its device with requests and never reads
- *            a reply, and one that sent a burst and stopped reading
+ *            a reply (connecting again each time the server drops it), and one that sent a
+ *            burst and stopped reading
  * For each: the median and p99 of READS timed reads of the measured client, as ratios to
  * the "one" figure (goal: "all" within 2x) and "hostile" to "all" (goal: p99 unmoved), and
  * to the floor, a raw UNIX-socket ping-pong of the same size measured in the same run. The
@@ -100,9 +101,29 @@ static void *bg_main(void *arg)
 }
 
 struct hostile {
+	struct umdev_client *c;
 	int fd;
-	bool flood; /* keeps writing; else one burst, then nothing */
+	bool flood; /* keeps writing, and connects again when disconnected; else one burst */
+	char path[256];
+	unsigned int reconnects;
 };
+
+/* Connects @h's client again after the server dropped it (it is busy until it is gone). */
+static int reconnect(struct hostile *h)
+{
+	umdev_client_close(h->c);
+	h->c = NULL;
+	for (int i = 0; i < 1000 && !atomic_load(&bg_stop); i++) {
+		if (umdev_client_connect(h->path, &h->c) == 0) {
+			h->fd = umdev_client_fd(h->c);
+			fcntl(h->fd, F_SETFL, fcntl(h->fd, F_GETFL) | O_NONBLOCK);
+			h->reconnects++;
+			return 0;
+		}
+		usleep(1000);
+	}
+	return -1;
+}
 
 static void *hostile_main(void *arg)
 {
@@ -126,7 +147,7 @@ static void *hostile_main(void *arg)
 			sent++;
 		else if (errno == EAGAIN)
 			poll(&p, 1, 10);
-		else
+		else if (!h->flood || reconnect(h))
 			break;
 	}
 	return NULL;
@@ -145,9 +166,8 @@ int main(int argc, char **argv)
 	int reads = argc > 2 ? atoi(argv[2]) : 5000;
 	const char *umdevd = getenv("UMDEVD") ? getenv("UMDEVD") : BENCH_UMDEVD;
 	double med[3], p99[3], floor_ns;
-	struct hostile hostile[2] = { { -1, true }, { -1, false } };
+	struct hostile hostile[2] = { { .fd = -1, .flood = true }, { .fd = -1 } };
 	pthread_t bg[BG_THREADS], ht[2];
-	struct umdev_client *hc[2] = { NULL, NULL };
 	char max[16];
 	const char *extra[] = { "--max-devices", max, NULL };
 	uint64_t *samples[3] = { NULL, NULL, NULL };
@@ -174,9 +194,14 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	for (unsigned int h = 0; h < 2; h++) {
-		if (connect_device(&d, n + h, &hc[h]))
+		char uuid[37];
+
+		bench_uuid(n + h, uuid);
+		snprintf(hostile[h].path, sizeof(hostile[h].path), "%s/devices/%s/vfio-user.sock",
+			 d.run_dir, uuid);
+		if (umdev_client_connect(hostile[h].path, &hostile[h].c))
 			goto out;
-		hostile[h].fd = umdev_client_fd(hc[h]);
+		hostile[h].fd = umdev_client_fd(hostile[h].c);
 		fcntl(hostile[h].fd, F_SETFL, fcntl(hostile[h].fd, F_GETFL) | O_NONBLOCK);
 	}
 	samples[0] = calloc((size_t)reads * 3, sizeof(uint64_t));
@@ -215,7 +240,8 @@ int main(int argc, char **argv)
 		med[st] = bench_percentile(samples[st], cnt, 50);
 		p99[st] = bench_percentile(samples[st], cnt, 99);
 	}
-	printf("%u devices, each with a client; the others read %.0f times/s in all\n", n, bg_rate);
+	printf("%u devices, each with a client; the others read %.0f times/s in all; the flooder "
+	       "was disconnected and came back %u times\n", n, bg_rate, hostile[0].reconnects);
 	printf("floor: raw UNIX-socket ping-pong of 36 bytes, median %.1f us\n", floor_ns / 1e3);
 	printf("%-8s %9s %9s %8s %8s  %-9s  %8s %8s\n", "clients", "med us", "p99 us", "x med",
 	       "x p99", "against", "med/flr", "p99/flr");
@@ -226,7 +252,7 @@ int main(int argc, char **argv)
 out:
 	free(samples[0]);
 	for (unsigned int h = 0; h < 2; h++)
-		umdev_client_close(hc[h]);
+		umdev_client_close(hostile[h].c);
 	for (unsigned int i = 0; i < nclients; i++)
 		umdev_client_close(clients[i]);
 	free(clients);
