@@ -37,6 +37,7 @@
 #include "daemon/daemon_notify.h"
 #include "daemon/daemon_rundir.h"
 #include "mgmt/ctl/ctl_server.h"
+#include "mgmt/persist/definitions.h"
 #include "mgmt/sysfs/sysfs.h"
 
 /* Clients get this long to let go of devices being removed at shutdown. */
@@ -175,6 +176,19 @@ static void shutdown_devices(void)
 		pthread_join(reaper, NULL);
 }
 
+/* The temporaries a daemon killed mid-write of a definition left (we hold the lock now). */
+static void sweep_definition_temporaries(const struct daemon_config *cfg)
+{
+	int n = definitions_sweep_temporaries(cfg->conf_dir);
+
+	if (n > 0)
+		umdev_log(UMDEV_LOG_NOTICE, "removed %d temporary definition files a killed "
+			  "daemon left in %s", n, cfg->conf_dir);
+	else if (n < 0)
+		umdev_log(UMDEV_LOG_WARNING, "cannot look for temporary definition files in %s: %s",
+			  cfg->conf_dir, strerror(-n));
+}
+
 /* The control socket at <run-dir>/control.sock; its group is that of --socket-owner. */
 static int start_control(const struct daemon_config *cfg, struct ctl_server **ret)
 {
@@ -251,6 +265,7 @@ int main(int argc, char **argv)
 	ret = rundir_prepare(&cfg, &lock_fd);
 	if (ret)
 		goto out_fail;
+	sweep_definition_temporaries(&cfg);
 	ret = umdev_workers_create(cfg.workers, &workers);
 	if (ret) {
 		umdev_log(UMDEV_LOG_ERR, "cannot start the workers: %s", strerror(-ret));

@@ -203,6 +203,8 @@ for d, _, files in os.walk(sys.argv[1]):
 	start_daemon "$tmp/daemon-kill$round.log" || { torn=$((torn + 1)); diag "no restart"; }
 done
 check "5 daemons killed while defining: every definition file parses" test $torn = 0
+check "each restart removed the temporaries the killed daemon left" \
+	test -z "$(find "$conf/mtty" -name '.*' -type f)"
 count=$(ls "$conf/mtty" | wc -l)
 check "the definitions written before each kill are listed ($count files)" \
 	test "$(umdevctl list --defined | grep -c '^[0-9a-f]\{8\}-')" = "$count"

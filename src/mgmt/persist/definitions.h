@@ -113,6 +113,12 @@ int definition_write(const char *conf_dir, const struct mdev_definition *def);
  */
 int definition_remove(const char *conf_dir, const char *parent, const char *uuid);
 
+/*
+ * Removes the temporary files "<parent>/.<uuid>.<8 hex>" that a writer killed between write
+ * and rename left in @conf_dir (definition_sweep.c); only for a caller that knows no writer
+ * runs. The number removed (0 without @conf_dir), or -errno.
+ */
+int definitions_sweep_temporaries(const char *conf_dir);
 void definitions_free(struct mdev_definition *defs, size_t count);
 
 /* ---- the format (definition_json.c) ---- */
