@@ -53,7 +53,8 @@ measure() {
 	daemon_up "$build/src/daemon/umdevd" "$run" "$tmp/conf" "$logdir/daemon.log" || die "$why"
 	"$build/src/cli/umdevctl" --run-dir "$run" start -u "$uuid" -p mtty --type mtty-2 ||
 		die "umdevctl start failed"
-	append="umdev.latency=$reads umdev.bytes=$bytes umdev.timeout=120"
+	# room for the ports of two cards (the kernel makes 4 ttyS by default, one the console)
+	append="8250.nr_uarts=8 umdev.latency=$reads umdev.bytes=$bytes umdev.timeout=120"
 	[ "$mode" = polled ] && append+=" umdev.poll=1"
 	guest_args "$append" -device pci-serial-2x
 	guest_start "$build/src/cli/umdevctl" --run-dir "$run" qemu --transport "$transport" \

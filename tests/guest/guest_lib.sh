@@ -181,15 +181,14 @@ qmp_sock=$tmp/qmp.sock
 
 # guest_args APPEND [QEMU-ARGS...]: guest_argv = the arguments of a test guest (TCG, one
 # vCPU, no display, network or reboot, the test initramfs $initrd, RAM in a shared memfd, a
-# QMP socket, a quiet kernel with room for 8 serial ports), the kernel command line words
-# APPEND, then QEMU-ARGS.
+# QMP socket, a quiet kernel), the kernel command line words APPEND, then QEMU-ARGS.
 guest_args() {
 	local append=$1
 	shift
 	guest_argv=("${qemu_fw[@]}" -accel tcg -smp 1 -nographic -no-reboot -nic none -vga none
 		-machine pc,memory-backend=mem0 -m "$guest_ram"
 		-object "memory-backend-memfd,id=mem0,size=$guest_ram,share=on"
-		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet 8250.nr_uarts=8 $append"
+		-kernel "$kernel" -initrd "$initrd" -append "console=ttyS0 panic=-1 quiet $append"
 		-qmp "unix:$qmp_sock,server=on,wait=off" "$@")
 }
 
