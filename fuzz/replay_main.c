@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The main() of the management plane's replay executables (definition_fuzz_replay,
- * ctl_fuzz_replay): every regular file of the directory argv[1] is given, in name order, to
- * the target's LLVMFuzzerTestOneInput(), with one TAP line per file. A finding aborts the
- * process, so the TAP plan is not met and the test fails. Then fuzz_replay_teardown() lets
- * the target free its process-wide state, so that LeakSanitizer sees only real leaks.
+ * The main() of every replay executable (vfio_user_fuzz_replay, mpqemu_fuzz_replay,
+ * definition_fuzz_replay, ctl_fuzz_replay): every regular file of the directory argv[1] is
+ * given, in name order, to the target's LLVMFuzzerTestOneInput(), with one TAP line per
+ * file. A finding aborts the process, so the TAP plan is not met and the test fails. Then
+ * fuzz_replay_teardown() lets the target free its process-wide state, so that
+ * LeakSanitizer sees only real leaks.
  */
 #include <dirent.h>
 #include <errno.h>

@@ -16,8 +16,9 @@
  * stops answering or keeps the client makes the target abort (a hang is a finding), and so
  * does one that keeps file descriptors after the client is gone (a leak).
  *
- * Built with -DVFU_FUZZ_REPLAY, the same code has a main() that replays every file of a
- * directory (the corpus, fuzz/corpus/vfio-user/) and prints TAP: one ok line per file. See
+ * Built with -DVFU_FUZZ_REPLAY and linked with replay_main.c, the same code replays every
+ * file of a directory (the corpus, fuzz/corpus/vfio-user/) and prints TAP: one ok line per
+ * file. See
  * docs/fuzzing.md.
  */
 #include <dirent.h>
@@ -42,6 +43,7 @@
 #include <umdev/vfio_user_server.h>
 #include <umdev/workers.h>
 
+#include "replay_main.h"
 #include "transport/vfio-user/vfu_private.h" /* the server's worker, for a barrier */
 
 /* Defined by UMDEV_DRIVER_MODULE() in null.c, built with UMDEV_BUILTIN_DRIVER. */
@@ -308,100 +310,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef VFU_FUZZ_REPLAY
-static int cmp_names(const void *a, const void *b)
+/* After the corpus (replay_main.c): the server's statistics, then everything freed. */
+void fuzz_replay_teardown(void)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Reads @path whole; NULL on error. */
-static uint8_t *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rbe");
-	uint8_t *buf = NULL;
-	size_t cap = 0;
-
-	*len = 0;
-	if (!f)
-		return NULL;
-	for (;;) {
-		size_t n;
-
-		if (*len == cap) {
-			uint8_t *b = realloc(buf, cap ? cap * 2 : 4096);
-
-			if (!b) {
-				free(buf);
-				fclose(f);
-				return NULL;
-			}
-			buf = b;
-			cap = cap ? cap * 2 : 4096;
-		}
-		n = fread(buf + *len, 1, cap - *len, f);
-		*len += n;
-		if (n == 0)
-			break;
-	}
-	fclose(f);
-	return buf;
-}
-
-/* Replays every regular file of the directory argv[1], in name order, as TAP. */
-int main(int argc, char **argv)
-{
-	char **names = NULL, path[4096];
-	size_t count = 0, cap = 0;
-	struct dirent *e;
-	int failed = 0;
-	DIR *d;
-
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s CORPUS_DIRECTORY\n", argv[0]);
-		return 2;
-	}
-	d = opendir(argv[1]);
-	if (!d) {
-		fprintf(stderr, "%s: cannot open %s: %s\n", argv[0], argv[1], strerror(errno));
-		return 2;
-	}
-	while ((e = readdir(d))) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (count == cap) {
-			char **nn = realloc(names, (cap = cap ? cap * 2 : 64) * sizeof(*names));
-
-			if (!nn)
-				die("out of memory");
-			names = nn;
-		}
-		names[count] = strdup(e->d_name);
-		if (!names[count])
-			die("out of memory");
-		count++;
-	}
-	closedir(d);
-	qsort(names, count, sizeof(*names), cmp_names);
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	printf("1..%zu\n", count);
-	for (size_t i = 0; i < count; i++) {
-		uint8_t *buf;
-		size_t len;
-
-		snprintf(path, sizeof(path), "%s/%s", argv[1], names[i]);
-		buf = read_file(path, &len);
-		if (!buf) {
-			printf("not ok %zu - %s # cannot read it\n", i + 1, names[i]);
-			failed++;
-		} else {
-			/* a finding aborts the process: the TAP plan is then not met */
-			LLVMFuzzerTestOneInput(buf, len);
-			printf("ok %zu - %s\n", i + 1, names[i]);
-			free(buf);
-		}
-		free(names[i]);
-	}
-	free(names);
 	if (fz.ready) {
 		struct vfio_user_server_stats st;
 
@@ -412,6 +323,5 @@ int main(int argc, char **argv)
 		       (unsigned long long)st.protocol_errors);
 	}
 	teardown();
-	return failed ? 1 : 0;
 }
 #endif
