@@ -25,7 +25,6 @@
  * test. See docs/fuzzing.md.
  */
 #define _XOPEN_SOURCE 700
-#include <dirent.h>
 #include <errno.h>
 #include <ftw.h>
 #include <poll.h>
@@ -46,6 +45,7 @@
 #include "mgmt/ctl/ctl_private.h" /* the live connections, to wait for them */
 #include "mgmt/ops.h"
 #include "mgmt/persist/mdevctl_json.h"
+#include "fuzz_util.h"
 #include "replay_main.h"
 
 extern const struct umdev_driver_module umdev_builtin_null;
@@ -74,34 +74,6 @@ static struct {
 	size_t len, cap;
 } rx;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "ctl_fuzz: %s\n", what);
-	abort();
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 /*
  * Reads every type's available_instances; with @check, compares them with the first
@@ -114,7 +86,7 @@ static void type_instances(bool check)
 	size_t n = 0;
 
 	if (np < 0)
-		die("mdev_parents_list");
+		fuzz_die("mdev_parents_list");
 	for (ssize_t i = 0; i < np; i++) {
 		for (unsigned int t = 0; t < mdev_parent_num_types(parents[i]); t++) {
 			struct mdev_type *mtype = mdev_parent_type(parents[i], t);
@@ -123,7 +95,7 @@ static void type_instances(bool check)
 			if (n == FUZZ_MAX_TYPES)
 				break;
 			if (mgmt_type_attr_read(mtype, "available_instances", buf) < 0)
-				die("cannot read available_instances");
+				fuzz_die("cannot read available_instances");
 			if (!check) {
 				snprintf(fz.types[n].parent, sizeof(fz.types[n].parent), "%s",
 					 mgmt_parent_name(parents[i]));
@@ -131,14 +103,14 @@ static void type_instances(bool check)
 			} else if (strcmp(fz.types[n].instances, buf)) {
 				fprintf(stderr, "ctl_fuzz: a type of %s has %s instances, %s before\n",
 					fz.types[n].parent, buf, fz.types[n].instances);
-				die("available_instances did not come back (a leaked instance)");
+				fuzz_die("available_instances did not come back (a leaked instance)");
 			}
 			n++;
 		}
 	}
 	mdev_parents_free(parents, (size_t)np);
 	if (check && n != fz.ntypes)
-		die("the parents or types changed");
+		fuzz_die("the parents or types changed");
 	fz.ntypes = n;
 }
 
@@ -152,17 +124,17 @@ static void setup(void)
 	umdev_set_log_handler(NULL, NULL, 0); /* the commands' warnings are expected */
 	snprintf(fz.dir, sizeof(fz.dir), "%s/umdev-ctlfuzz-XXXXXX", tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(fz.dir))
-		die("cannot make a temporary directory");
+		fuzz_die("cannot make a temporary directory");
 	snprintf(fz.conf, sizeof(fz.conf), "%s/conf", fz.dir);
 	snprintf(fz.run, sizeof(fz.run), "%s/run", fz.dir);
 	snprintf(fz.socket, sizeof(fz.socket), "%s/control.sock", fz.dir);
 	if (mkdir(fz.conf, 0755) || mkdir(fz.run, 0755))
-		die("cannot make the directories");
+		fuzz_die("cannot make the directories");
 	if (umdev_builtin_null.init() || umdev_builtin_mtty.init())
-		die("cannot start the null and mtty drivers");
+		fuzz_die("cannot start the null and mtty drivers");
 	cfg = (struct ctl_server_config){ fz.socket, fz.conf, fz.run, (gid_t)-1 };
 	if (ctl_server_start(&cfg, &fz.srv))
-		die("cannot start the control server");
+		fuzz_die("cannot start the control server");
 	type_instances(false);
 	fz.ready = true;
 	atexit(fuzz_replay_teardown); /* libFuzzer exits without it: no stale tmp dir */
@@ -203,7 +175,7 @@ static bool drain(int fd)
 			char *d = realloc(rx.data, rx.cap + (1 << 17));
 
 			if (!d)
-				die("out of memory");
+				fuzz_die("out of memory");
 			rx.data = d;
 			rx.cap += 1 << 17;
 		}
@@ -246,7 +218,7 @@ static unsigned long replies_owed(const uint8_t *sent, size_t len)
 static void bad_line(const char *why, const char *line, size_t len)
 {
 	fprintf(stderr, "ctl_fuzz: %s: %.*s\n", why, (int)(len > 2000 ? 2000 : len), line);
-	die("a bad line from the server");
+	fuzz_die("a bad line from the server");
 }
 
 /*
@@ -300,7 +272,7 @@ static void check_replies(long owed)
 	}
 	if (owed >= 0 && !overflow && replies != (unsigned long)owed) {
 		fprintf(stderr, "ctl_fuzz: %lu replies to %ld requests\n", replies, owed);
-		die("requests and replies do not match");
+		fuzz_die("requests and replies do not match");
 	}
 }
 
@@ -325,8 +297,8 @@ static bool send_record(int fd, const uint8_t *p, size_t len)
 			return false; /* EPIPE, ECONNRESET: the server closed */
 		if (!drain(fd))
 			return false;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server stopped reading (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server stopped reading (hang)");
 		poll(&pfd, 1, 100);
 	}
 	return drain(fd);
@@ -339,7 +311,7 @@ static int client_connect(void)
 
 	snprintf(addr.sun_path, sizeof(addr.sun_path), "%.107s", fz.socket);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0)
-		die("cannot connect to the control socket");
+		fuzz_die("cannot connect to the control socket");
 	return fd;
 }
 
@@ -357,8 +329,8 @@ static void wait_connections_gone(const char *what)
 		pthread_mutex_unlock(&fz.srv->lock);
 		if (!n)
 			return;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die(what);
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die(what);
 		usleep(200);
 	}
 }
@@ -370,16 +342,16 @@ static void remove_devices(void)
 	ssize_t np = mdev_parents_list(&parents);
 
 	if (np < 0)
-		die("mdev_parents_list");
+		fuzz_die("mdev_parents_list");
 	for (ssize_t i = 0; i < np; i++) {
 		struct mdev_device **devs;
 		ssize_t nd = mdev_parent_devices(parents[i], &devs);
 
 		if (nd < 0)
-			die("mdev_parent_devices");
+			fuzz_die("mdev_parent_devices");
 		for (ssize_t d = 0; d < nd; d++)
 			if (mdev_device_remove(devs[d]))
-				die("a device the input made cannot be removed");
+				fuzz_die("a device the input made cannot be removed");
 		mdev_devices_free(devs, (size_t)nd);
 	}
 	mdev_parents_free(parents, (size_t)np);
@@ -394,7 +366,7 @@ static void check_no_reservation(void)
 	pthread_mutex_unlock(&mdev_list_lock);
 	if (n) {
 		fprintf(stderr, "ctl_fuzz: %zu UUIDs still reserved\n", n);
-		die("a UUID reservation was leaked");
+		fuzz_die("a UUID reservation was leaked");
 	}
 }
 
@@ -407,12 +379,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd, fds_before, n;
 
 	setup();
-	fds_before = count_fds();
+	fds_before = fuzz_count_fds();
 	fd = client_connect();
 	rx.len = 0;
 	sent = malloc(size ? size : 1);
 	if (!sent)
-		die("out of memory");
+		fuzz_die("out of memory");
 	while (pos + 2 <= size) {
 		size_t len = (size_t)data[pos] | (size_t)data[pos + 1] << 8;
 
@@ -436,8 +408,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!drain(fd))
 			break;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server keeps the connection after the client's EOF (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server keeps the connection after the client's EOF (hang)");
 		poll(&pfd, 1, 100);
 	}
 	close(fd);
@@ -452,10 +424,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_no_reservation();
 	type_instances(true);
-	n = count_fds();
+	n = fuzz_count_fds();
 	if (n != fds_before) {
 		fprintf(stderr, "ctl_fuzz: %d fds open after the input, %d before\n", n, fds_before);
-		die("file descriptors leaked");
+		fuzz_die("file descriptors leaked");
 	}
 	return 0;
 }

@@ -24,7 +24,6 @@
  * file of a directory (the corpus, fuzz/corpus/mpqemu/, written by make_mpqemu_seeds.py)
  * and prints TAP: one ok line per file. See docs/mpqemu.md and docs/fuzzing.md.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -46,6 +45,7 @@
 #include <umdev/vfio.h>
 #include <umdev/workers.h>
 
+#include "fuzz_util.h"
 #include "replay_main.h"
 #include "transport/mpqemu/mpq_private.h" /* the server's worker, for a barrier */
 
@@ -78,34 +78,6 @@ static struct {
 	int memfd, sealed, eventfd, eventfd2, pipe_rd, pipe_wr;
 } fz;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "mpqemu_fuzz: %s\n", what);
-	abort();
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 static void setup(void)
 {
@@ -115,7 +87,7 @@ static void setup(void)
 	if (fz.ready)
 		return;
 	if (umdev_workers_create(1, &fz.workers))
-		die("cannot start the workers");
+		fuzz_die("cannot start the workers");
 	cfg.workers = fz.workers;
 	for (int i = 0; i < 2; i++) {
 		struct mdev_type *type;
@@ -123,14 +95,14 @@ static void setup(void)
 
 		if (fz_devices[i].module->init() ||
 		    mdev_parent_get_by_name(fz_devices[i].parent, &fz.parent[i]))
-			die("cannot start a driver");
+			fuzz_die("cannot start a driver");
 		type = mdev_parent_find_type(fz.parent[i], fz_devices[i].type);
 		if (!type || mdev_uuid_parse(fz_devices[i].uuid, &u) ||
 		    mdev_device_create(type, &u, &fz.mdev[i]) ||
 		    vfio_device_get_from_name(fz_devices[i].uuid, &fz.vdev[i]))
-			die("cannot create a device");
+			fuzz_die("cannot create a device");
 		if (mpqemu_server_create(fz.vdev[i], &cfg, &fz.srv[i]))
-			die("cannot create a server");
+			fuzz_die("cannot create a server");
 	}
 	fz.memfd = memfd_create("mpqemu_fuzz", MFD_CLOEXEC);
 	fz.sealed = memfd_create("mpqemu_fuzz_sealed", MFD_CLOEXEC | MFD_ALLOW_SEALING);
@@ -140,7 +112,7 @@ static void setup(void)
 	    ftruncate(fz.sealed, FUZZ_MEMFD_SIZE) < 0 ||
 	    fcntl(fz.sealed, F_ADD_SEALS, F_SEAL_WRITE) < 0 || fz.eventfd < 0 ||
 	    fz.eventfd2 < 0 || pipe2(p, O_CLOEXEC) < 0)
-		die("cannot make the fds to send");
+		fuzz_die("cannot make the fds to send");
 	fz.pipe_rd = p[0];
 	fz.pipe_wr = p[1];
 	fz.ready = true;
@@ -279,8 +251,8 @@ static bool send_record(int fd, const uint8_t *p, size_t len, const int *fds, si
 			return false; /* EPIPE, ECONNRESET: the server closed */
 		if (!drain(fd))
 			return false;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server stopped reading (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server stopped reading (hang)");
 		poll(&pfd, 1, 100);
 	}
 	return true;
@@ -304,11 +276,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	srv = fz.srv[data[0] % 2];
 	/* counted per input: libFuzzer itself may open fds between inputs (its symbolizer) */
-	fds_before = count_fds();
+	fds_before = fuzz_count_fds();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		die("socketpair");
+		fuzz_die("socketpair");
 	if (mpqemu_server_add_client(srv, sv[1]))
-		die("mpqemu_server_add_client");
+		fuzz_die("mpqemu_server_add_client");
 
 	/* the records; an empty record with fds sends them alone (with a zero byte) */
 	while (pos + 3 <= size) {
@@ -335,8 +307,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!drain(sv[0]))
 			break;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server keeps the connection after the client's EOF (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server keeps the connection after the client's EOF (hang)");
 		poll(&pfd, 1, 100);
 	}
 	close(sv[0]);
@@ -344,21 +316,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the server lets the client go, and frees it before the next input */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (mpqemu_server_has_client(srv)) {
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server still has the client (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server still has the client (hang)");
 		usleep(100);
 	}
 	if (worker_call(srv->worker, noop, NULL, true))
-		die("worker_call");
+		fuzz_die("worker_call");
 	/* interrupts the device sent: not this input's business */
 	while (read(fz.eventfd, &counter, sizeof(counter)) > 0 ||
 	       read(fz.eventfd2, &counter, sizeof(counter)) > 0)
 		;
-	n = count_fds();
+	n = fuzz_count_fds();
 	if (n != fds_before) {
 		fprintf(stderr, "mpqemu_fuzz: %d fds open after the input, %d before\n", n,
 			fds_before);
-		die("file descriptors leaked");
+		fuzz_die("file descriptors leaked");
 	}
 	return 0;
 }

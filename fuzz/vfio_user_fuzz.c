@@ -21,7 +21,6 @@
  * file. See
  * docs/fuzzing.md.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -43,6 +42,7 @@
 #include <umdev/vfio_user_server.h>
 #include <umdev/workers.h>
 
+#include "fuzz_util.h"
 #include "replay_main.h"
 #include "transport/vfio-user/vfu_private.h" /* the server's worker, for a barrier */
 
@@ -67,34 +67,6 @@ static struct {
 	int memfd, eventfd, pipe_rd, pipe_wr;
 } fz;
 
-static void die(const char *what)
-{
-	fprintf(stderr, "vfio_user_fuzz: %s\n", what);
-	abort();
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while ((e = readdir(d)))
-		if (e->d_name[0] != '.')
-			n++;
-	closedir(d);
-	return n;
-}
-
-static long ms_since(const struct timespec *t0)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (now.tv_sec - t0->tv_sec) * 1000 + (now.tv_nsec - t0->tv_nsec) / 1000000;
-}
 
 static void setup(void)
 {
@@ -107,19 +79,19 @@ static void setup(void)
 		return;
 	if (umdev_workers_create(1, &fz.workers) || umdev_builtin_null.init() ||
 	    mdev_parent_get_by_name("null", &fz.parent))
-		die("cannot start the null driver");
+		fuzz_die("cannot start the null driver");
 	type = mdev_parent_find_type(fz.parent, "null-1");
 	if (!type || mdev_uuid_parse(FUZZ_UUID, &u) || mdev_device_create(type, &u, &fz.mdev) ||
 	    vfio_device_get_from_name(FUZZ_UUID, &fz.vdev))
-		die("cannot create the device");
+		fuzz_die("cannot create the device");
 	cfg.workers = fz.workers;
 	if (vfio_user_server_create(fz.vdev, &cfg, &fz.srv))
-		die("cannot create the server");
+		fuzz_die("cannot create the server");
 	fz.memfd = memfd_create("vfio_user_fuzz", MFD_CLOEXEC);
 	fz.eventfd = eventfd(0, EFD_CLOEXEC);
 	if (fz.memfd < 0 || ftruncate(fz.memfd, FUZZ_MEMFD_SIZE) < 0 || fz.eventfd < 0 ||
 	    pipe2(p, O_CLOEXEC) < 0)
-		die("cannot make the fds to send");
+		fuzz_die("cannot make the fds to send");
 	fz.pipe_rd = p[0];
 	fz.pipe_wr = p[1];
 	fz.ready = true;
@@ -234,8 +206,8 @@ static bool send_record(int fd, const uint8_t *p, size_t len, const int *fds, si
 			return false; /* EPIPE, ECONNRESET: the server closed */
 		if (!drain(fd))
 			return false;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server stopped reading (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server stopped reading (hang)");
 		poll(&pfd, 1, 100);
 	}
 	return true;
@@ -254,11 +226,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	setup();
 	/* counted per input: libFuzzer itself may open fds between inputs (its symbolizer) */
-	fds_before = count_fds();
+	fds_before = fuzz_count_fds();
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-		die("socketpair");
+		fuzz_die("socketpair");
 	if (vfio_user_server_add_client(fz.srv, sv[1]))
-		die("vfio_user_server_add_client");
+		fuzz_die("vfio_user_server_add_client");
 
 	/* the records; an empty record with fds sends them alone (with a zero byte) */
 	while (pos + 3 <= size) {
@@ -285,8 +257,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (!drain(sv[0]))
 			break;
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server keeps the connection after the client's EOF (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server keeps the connection after the client's EOF (hang)");
 		poll(&pfd, 1, 100);
 	}
 	close(sv[0]);
@@ -294,17 +266,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* the server lets the client go, and frees it before the next input */
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	while (vfio_user_server_has_client(fz.srv)) {
-		if (ms_since(&t0) > FUZZ_TIMEOUT_MS)
-			die("the server still has the client (hang)");
+		if (fuzz_ms_since(&t0) > FUZZ_TIMEOUT_MS)
+			fuzz_die("the server still has the client (hang)");
 		usleep(100);
 	}
 	if (worker_call(fz.srv->worker, noop, NULL, true))
-		die("worker_call");
-	n = count_fds();
+		fuzz_die("worker_call");
+	n = fuzz_count_fds();
 	if (n != fds_before) {
 		fprintf(stderr, "vfio_user_fuzz: %d fds open after the input, %d before\n", n,
 			fds_before);
-		die("file descriptors leaked");
+		fuzz_die("file descriptors leaked");
 	}
 	return 0;
 }
