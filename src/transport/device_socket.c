@@ -30,6 +30,7 @@
 #include <umdev/device_socket.h>
 #include <umdev/log.h>
 
+#include "transport/unix_listen.h"
 #include "transport/mpqemu/mpq_private.h"
 #include "transport/vfio-user/vfu_private.h"
 #include "transport/worker.h"
@@ -174,64 +175,6 @@ static void listen_ready(struct worker_source *src, uint32_t events)
 	}
 }
 
-/* Binds @fd at @addr, replacing a stale socket there but never another kind of file. */
-static int bind_replacing(int fd, const struct sockaddr_un *addr)
-{
-	struct stat st;
-
-	if (bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) == 0)
-		return 0;
-	if (errno != EADDRINUSE)
-		return -errno;
-	if (lstat(addr->sun_path, &st) < 0 || !S_ISSOCK(st.st_mode))
-		return -EEXIST;
-	unlink(addr->sun_path);
-	return bind(fd, (const struct sockaddr *)addr, sizeof(*addr)) < 0 ? -errno : 0;
-}
-
-/*
- * Binds and listens at @path with the owner, group and mode of the config; the fd. Without
- * an owner or group to set, the file is made with its final mode (0600); with one, it is
- * made with no access at all and opened up once it has its owner.
- */
-static int listen_at(const char *path, const struct vfio_user_server_config *cfg)
-{
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	bool has_group = cfg->group != (gid_t)-1;
-	bool set_owner = cfg->owner != (uid_t)-1 || has_group;
-	mode_t mode = has_group ? 0660 : 0600, old;
-	int fd, ret;
-
-	if (strlen(path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	old = umask(set_owner ? 0777 : 0777 & ~mode);
-	ret = bind_replacing(fd, &addr);
-	umask(old);
-	if (ret < 0)
-		goto err_close;
-	if (set_owner &&
-	    (chown(path, cfg->owner, has_group ? cfg->group : (gid_t)-1) < 0 ||
-	     chmod(path, mode) < 0)) {
-		ret = -errno;
-		goto err_unlink;
-	}
-	if (listen(fd, 8) < 0) {
-		ret = -errno;
-		goto err_unlink;
-	}
-	return fd;
-
-err_unlink:
-	unlink(path);
-err_close:
-	close(fd);
-	return ret;
-}
-
 /* A symbolic link at @alias to the socket @path (relative when they share a directory). */
 static int link_alias(const char *alias, const char *path)
 {
@@ -285,7 +228,7 @@ int umdev_device_socket_create(struct vfio_device *vdev,
 		ds->pending[i].src.ready = pending_ready;
 		ds->pending[i].ds = ds;
 	}
-	ret = listen_at(ds->path, &ds->cfg);
+	ret = unix_listen_at(ds->path, ds->cfg.owner, ds->cfg.group);
 	if (ret < 0)
 		goto err_free;
 	ds->listen.fd = ret;

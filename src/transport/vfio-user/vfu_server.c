@@ -18,6 +18,7 @@
 
 #include <umdev/log.h>
 
+#include "transport/unix_listen.h"
 #include "transport/vfio-user/vfu_private.h"
 
 void vfu_stat_add(struct vfio_user_server *srv, uint64_t *counter, uint64_t n)
@@ -126,50 +127,13 @@ int vfio_user_server_add_client(struct vfio_user_server *srv, int fd)
 
 static int server_listen(struct vfio_user_server *srv, const struct vfio_user_server_config *cfg)
 {
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	mode_t mode = srv->has_group ? 0660 : 0600;
-	struct stat st;
-	int fd, ret;
+	int fd = unix_listen_at(cfg->socket_path, cfg->owner, cfg->group);
 
-	if (strlen(cfg->socket_path) >= sizeof(addr.sun_path))
-		return -ENAMETOOLONG;
-	strcpy(addr.sun_path, cfg->socket_path);
-	/* replace a stale socket, but never another kind of file */
-	if (lstat(cfg->socket_path, &st) == 0) {
-		if (!S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(cfg->socket_path);
-	}
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
-		return -errno;
-	/* the file is created with no access at all, then opened up once it has its owner */
-	mode_t old = umask(0777);
-
-	ret = bind(fd, (struct sockaddr *)&addr, sizeof(addr));
-	umask(old);
-	if (ret < 0) {
-		ret = -errno;
-		goto err_close;
-	}
-	if ((cfg->owner != (uid_t)-1 || srv->has_group) &&
-	    chown(cfg->socket_path, cfg->owner, srv->has_group ? srv->group : (gid_t)-1) < 0) {
-		ret = -errno;
-		goto err_unlink;
-	}
-	if (chmod(cfg->socket_path, mode) < 0 || listen(fd, 8) < 0) {
-		ret = -errno;
-		goto err_unlink;
-	}
+		return fd;
 	srv->listen.fd = fd;
 	srv->listen.ready = server_accept_ready;
 	return 0;
-
-err_unlink:
-	unlink(cfg->socket_path);
-err_close:
-	close(fd);
-	return ret;
 }
 
 int vfio_user_server_create(struct vfio_device *vdev, const struct vfio_user_server_config *cfg,
