@@ -5,14 +5,20 @@
  *   one      only the measured client reads (the other devices exist, without clients)
  *   all      N-1 other clients read too, paced to RATE reads/s in all (default 20,000),
  *            from two threads that go round them
- *   hostile  as "all", plus a client that floods its device with requests and never reads
- *            a reply (connecting again each time the server drops it), and one that sent a
- *            burst and stopped reading
+ *   hostile  as "all", plus a client that floods its device with requests as fast as the
+ *            server answers them (it reads the replies and drops them; it connects again if
+ *            the server drops it), and one that keeps sending requests and never reads a
+ *            reply (the server stops reading it once its replies pile up)
+ *   cpu-hog  as "all", plus HOG_THREADS threads that only spin: the control for "hostile".
+ *            A flooder keeps a CPU busy in its own process and one in the server; on a
+ *            machine with few CPUs that alone delays the measured client, whatever the server
+ *            does, and this row shows how much.
  * For each: the median and p99 of READS timed reads of the measured client, as ratios to
- * the "one" figure (goal: "all" within 2x) and "hostile" to "all" (goal: p99 unmoved), and
- * to the floor, a raw UNIX-socket ping-pong of the same size measured in the same run. The
- * three are measured in interleaved slices of READS/SLICES reads (the other clients and the
- * flooder paused and resumed; all clients stay connected), so that the load of a shared
+ * the "one" figure (goal: "all" within 2x), "hostile" and "cpu-hog" to "all" (goal: p99
+ * unmoved by the flooder; what the hog moves, the flooder may move too), and to the floor, a
+ * raw UNIX-socket ping-pong of the same size measured in the same run. The four are
+ * measured in interleaved slices of READS/SLICES reads (the other clients, the flooder and
+ * the hog paused and resumed; all clients stay connected), so that the load of a shared
  * machine hits them alike.
  *
  *   bench_many_clients [N [READS [RATE]]]     (UMDEVD=path overrides the umdevd meson built)
@@ -37,11 +43,15 @@
 #include "transport/vfio-user/vfio_user_proto.h"
 
 #define BG_THREADS 2
+#define HOG_THREADS 2
+#define STATES 4 /* one, all, hostile, hog */
+/* The reply to the flooder's 4-byte read. */
+#define FLOOD_REPLY_SIZE (sizeof(struct vfu_hdr) + sizeof(struct vfu_region_access) + 4)
 #define SLICES 10
 
 static struct umdev_client **clients;
 static unsigned int nclients;
-static atomic_bool bg_stop, bg_pause, flood_pause;
+static atomic_bool bg_stop, bg_pause, flood_pause, hog_pause;
 static double bg_rate;
 
 static int connect_device(struct bench_daemon *d, unsigned int n, struct umdev_client **c)
@@ -103,9 +113,11 @@ static void *bg_main(void *arg)
 struct hostile {
 	struct umdev_client *c;
 	int fd;
-	bool flood; /* keeps writing, and connects again when disconnected; else one burst */
+	bool flood; /* keeps writing and reading, and connects again when disconnected; else
+		     * keeps writing and never reads */
 	char path[256];
 	unsigned int reconnects;
+	uint64_t reply_bytes; /* read by the flooder */
 };
 
 /* Connects @h's client again after the server dropped it (it is busy until it is gone). */
@@ -133,22 +145,61 @@ static void *hostile_main(void *arg)
 		struct vfu_region_access rw;
 	} req = { .hdr = { .command = VFU_CMD_REGION_READ, .msg_size = sizeof(req) },
 		  .rw = { .region = VFIO_PCI_BAR0_REGION_INDEX, .count = 4 } };
+	static _Thread_local char sink[65536];
 	unsigned int sent = 0;
+	size_t off = 0;
 
-	while (!atomic_load(&bg_stop) && (h->flood || sent < 2000)) {
-		struct pollfd p = { h->fd, POLLOUT, 0 };
+	while (!atomic_load(&bg_stop)) {
+		struct pollfd p = { h->fd, POLLOUT | (h->flood ? POLLIN : 0), 0 };
+		ssize_t n;
 
 		if (h->flood && atomic_load(&flood_pause)) {
 			usleep(1000);
 			continue;
 		}
+		if (h->flood) {
+			n = read(h->fd, sink, sizeof(sink));
+			if (n > 0)
+				h->reply_bytes += (uint64_t)n;
+			if (n == 0 || (n < 0 && errno != EAGAIN)) {
+				if (reconnect(h))
+					break;
+				off = 0;
+				continue;
+			}
+		}
 		req.hdr.msg_id = (uint16_t)sent;
-		if (write(h->fd, &req, sizeof(req)) == (ssize_t)sizeof(req))
-			sent++;
-		else if (errno == EAGAIN)
+		n = write(h->fd, (char *)&req + off, sizeof(req) - off);
+		if (n > 0) {
+			off += (size_t)n; /* the socket may take part of a request */
+			if (off == sizeof(req)) {
+				off = 0;
+				sent++;
+			}
+		} else if (n < 0 && errno == EAGAIN) {
 			poll(&p, 1, 10);
-		else if (!h->flood || reconnect(h))
+		} else if (!h->flood || reconnect(h)) {
 			break;
+		} else {
+			off = 0;
+		}
+	}
+	return NULL;
+}
+
+/* A thread that only burns CPU while the hog state is on: the control for the flooder. */
+static void *hog_main(void *arg)
+{
+	volatile uint64_t spins = 0;
+
+	(void)arg;
+	while (!atomic_load(&bg_stop)) {
+		if (atomic_load(&hog_pause)) {
+			usleep(1000);
+			continue;
+		}
+		for (int i = 0; i < 100000; i++)
+			spins++;
 	}
 	return NULL;
 }
@@ -165,12 +216,12 @@ int main(int argc, char **argv)
 	unsigned int n = argc > 1 ? (unsigned int)atoi(argv[1]) : 1000;
 	int reads = argc > 2 ? atoi(argv[2]) : 5000;
 	const char *umdevd = getenv("UMDEVD") ? getenv("UMDEVD") : BENCH_UMDEVD;
-	double med[3], p99[3], floor_ns;
+	double med[STATES], p99[STATES], floor_ns;
 	struct hostile hostile[2] = { { .fd = -1, .flood = true }, { .fd = -1 } };
-	pthread_t bg[BG_THREADS], ht[2];
+	pthread_t bg[BG_THREADS], ht[2], hog[HOG_THREADS];
 	char max[16];
 	const char *extra[] = { "--max-devices", max, NULL };
-	uint64_t *samples[3] = { NULL, NULL, NULL };
+	uint64_t *samples[STATES] = { NULL };
 	struct bench_daemon d;
 	int ret = 1;
 
@@ -204,25 +255,29 @@ int main(int argc, char **argv)
 		hostile[h].fd = umdev_client_fd(hostile[h].c);
 		fcntl(hostile[h].fd, F_SETFL, fcntl(hostile[h].fd, F_GETFL) | O_NONBLOCK);
 	}
-	samples[0] = calloc((size_t)reads * 3, sizeof(uint64_t));
+	samples[0] = calloc((size_t)reads * STATES, sizeof(uint64_t));
 	if (!samples[0])
 		goto out;
-	samples[1] = samples[0] + reads;
-	samples[2] = samples[1] + reads;
+	for (int st = 1; st < STATES; st++)
+		samples[st] = samples[st - 1] + reads;
 	atomic_store(&bg_pause, true);
 	atomic_store(&flood_pause, true);
+	atomic_store(&hog_pause, true);
+	for (unsigned int t = 0; t < HOG_THREADS; t++)
+		pthread_create(&hog[t], NULL, hog_main, NULL);
 	for (unsigned int t = 0; t < BG_THREADS; t++)
 		pthread_create(&bg[t], NULL, bg_main, (void *)(uintptr_t)t);
-	/* the stalled one sends its burst and stops reading for good */
+	/* the stalled one writes from the start and never reads */
 	for (unsigned int h = 0; h < 2; h++)
 		pthread_create(&ht[h], NULL, hostile_main, &hostile[h]);
 	ret = 0;
 	for (int sl = 0; sl < SLICES && !ret; sl++) {
 		int per = reads / SLICES;
 
-		for (int st = 0; st < 3 && !ret; st++) {
+		for (int st = 0; st < STATES && !ret; st++) {
 			atomic_store(&bg_pause, st == 0);
 			atomic_store(&flood_pause, st != 2);
+			atomic_store(&hog_pause, st != 3);
 			usleep(20 * 1000); /* the new state settles */
 			ret = measure(samples[st] + sl * per, per);
 		}
@@ -232,22 +287,28 @@ int main(int argc, char **argv)
 		pthread_join(bg[t], NULL);
 	for (unsigned int h = 0; h < 2; h++)
 		pthread_join(ht[h], NULL);
+	for (unsigned int t = 0; t < HOG_THREADS; t++)
+		pthread_join(hog[t], NULL);
 	if (ret)
 		goto out;
-	for (int st = 0; st < 3; st++) {
+	for (int st = 0; st < STATES; st++) {
 		size_t cnt = (size_t)(reads / SLICES) * SLICES;
 
 		med[st] = bench_percentile(samples[st], cnt, 50);
 		p99[st] = bench_percentile(samples[st], cnt, 99);
 	}
 	printf("%u devices, each with a client; the others read %.0f times/s in all; the flooder "
-	       "was disconnected and came back %u times\n", n, bg_rate, hostile[0].reconnects);
+	       "had %.0f replies (%.0f per measured read) and was disconnected %u times\n", n,
+	       bg_rate, (double)hostile[0].reply_bytes / FLOOD_REPLY_SIZE,
+	       (double)hostile[0].reply_bytes / FLOOD_REPLY_SIZE / (reads / SLICES * SLICES),
+	       hostile[0].reconnects);
 	printf("floor: raw UNIX-socket ping-pong of 36 bytes, median %.1f us\n", floor_ns / 1e3);
 	printf("%-8s %9s %9s %8s %8s  %-9s  %8s %8s\n", "clients", "med us", "p99 us", "x med",
 	       "x p99", "against", "med/flr", "p99/flr");
 	print_row("one", med[0], p99[0], med[0], p99[0], "one", floor_ns);
 	print_row("all", med[1], p99[1], med[0], p99[0], "one", floor_ns);
 	print_row("hostile", med[2], p99[2], med[1], p99[1], "all", floor_ns);
+	print_row("cpu-hog", med[3], p99[3], med[1], p99[1], "all", floor_ns);
 	ret = 0;
 out:
 	free(samples[0]);

@@ -11,8 +11,13 @@
  * everything else is the dispatcher's to answer.
  *
  * Output goes out with non-blocking sends; what the socket does not take is queued and
- * flushed on EPOLLOUT, and a client that lets VFU_MAX_QUEUED_OUTPUT pile up is disconnected,
- * so a client that stops reading never blocks the worker.
+ * flushed on EPOLLOUT. Once VFU_OUTPUT_PAUSE bytes (or VFU_OUTPUT_PAUSE_FDS fds) are queued
+ * the connection is paused: no input is read or handled (EPOLLOUT instead of EPOLLIN) until
+ * the client has read all of it. A client that floods requests and reads no reply costs one
+ * socket's worth of replies plus that much memory, then no time of the worker; its requests
+ * wait in its own socket. A paused connection is read only while a handler waits for a DMA
+ * reply. Output queued regardless (requests the server starts from other threads) is bounded
+ * by VFU_MAX_QUEUED_OUTPUT and VFU_MAX_QUEUED_FDS, past which the client is disconnected.
  *
  * A connection lives on its server's worker. `refs` counts the dispatcher and a pending
  * continuation; vfu_conn_close() marks it dead and the last reference frees it.
@@ -66,7 +71,14 @@ void vfu_close_fds(int *fds, size_t n)
 
 static uint32_t conn_events(struct vfu_conn *conn)
 {
-	return EPOLLIN | (conn->out_head ? EPOLLOUT : 0);
+	return (conn->paused && !conn->dma_waiting ? 0 : EPOLLIN) |
+	       (conn->out_head ? EPOLLOUT : 0);
+}
+
+void vfu_conn_watch(struct vfu_conn *conn)
+{
+	if (!conn->dead)
+		worker_modify(conn->srv->worker, &conn->src, conn_events(conn));
 }
 
 static int queue_output(struct vfu_conn *conn, const struct iovec *iov, int niov, size_t skip,
@@ -202,6 +214,8 @@ static int send_message(struct vfu_conn *conn, struct iovec *iov, int niov, cons
 		vfu_conn_close(conn);
 		return ret;
 	}
+	if (conn->out_len >= VFU_OUTPUT_PAUSE || conn->out_fds >= VFU_OUTPUT_PAUSE_FDS)
+		conn->paused = true;
 	return worker_modify(conn->srv->worker, &conn->src, conn_events(conn));
 }
 
@@ -431,14 +445,16 @@ static void continue_dispatch(void *arg);
 
 /*
  * Hands the complete buffered messages to the dispatcher, at most VFU_MESSAGES_PER_ROUND;
- * if more remain, posts a continuation so that other sources get their turn.
+ * if more remain, posts a continuation so that other sources get their turn. Stops when the
+ * connection is paused: the flush that unpauses it goes on.
  */
 static void dispatch_input(struct vfu_conn *conn)
 {
 	unsigned int budget = VFU_MESSAGES_PER_ROUND;
 
 	conn_get(conn);
-	while (!conn->dead && conn->in_len - conn->in_pos >= sizeof(struct vfu_hdr)) {
+	while (!conn->dead && !conn->paused &&
+	       conn->in_len - conn->in_pos >= sizeof(struct vfu_hdr)) {
 		struct vfu_fd_slot *slot;
 		struct vfu_msg msg;
 		int ret;
@@ -506,26 +522,37 @@ static void conn_ready(struct worker_source *src, uint32_t events)
 	struct vfu_conn *conn = container_of(src, struct vfu_conn, src);
 	int ret;
 
+	bool resumed = false;
+
 	conn_get(conn);
 	if (events & EPOLLOUT) {
 		ret = flush_output(conn);
-		if (ret && !conn->dma_waiting)
+		if (ret && !conn->dma_waiting) {
 			vfu_conn_close(conn);
-		else if (!ret && !conn->out_head)
-			worker_modify(conn->srv->worker, &conn->src, conn_events(conn));
+		} else if (!ret && !conn->out_head) {
+			resumed = conn->paused;
+			conn->paused = false;
+			vfu_conn_watch(conn);
+		}
 	}
 	if (conn->dma_waiting) {
 		/* a handler of this connection waits for a reply, further up this thread */
 		vfu_dma_side_ready(conn, events);
-	} else if (!conn->dead && (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
+	} else if (conn->dead) {
+		/* closed by the flush */
+	} else if (conn->paused) {
+		/* the peer is gone with its replies unread: they cannot be delivered */
+		if (events & (EPOLLHUP | EPOLLERR))
+			vfu_conn_close(conn);
+	} else if (resumed || (events & (EPOLLIN | EPOLLHUP | EPOLLERR))) {
 		/* input read by a DMA wait outside a dispatch comes before new input */
 		ret = vfu_dma_merge_side_input(conn);
-		if (!ret)
+		if (!ret && (events & (EPOLLIN | EPOLLHUP | EPOLLERR)))
 			ret = read_input(conn);
 		if (ret && ret != -EAGAIN)
 			vfu_conn_close(conn);
-		else if (!ret)
-			dispatch_input(conn);
+		else
+			dispatch_input(conn); /* also what waited while paused */
 	}
 	conn_put(conn);
 }

@@ -293,7 +293,8 @@ static void wait_on_worker(struct vfu_conn *conn, struct vfu_dma_request *req)
 
 	deadline_after_ms(&deadline, VFU_DMA_TIMEOUT_MS);
 	side_take_tail(conn);
-	conn->dma_waiting++;
+	if (!conn->dma_waiting++ && conn->paused)
+		vfu_conn_watch(conn); /* the reply is read even while output is paused */
 	for (;;) {
 		long ms;
 
@@ -322,7 +323,8 @@ static void wait_on_worker(struct vfu_conn *conn, struct vfu_dma_request *req)
 			break;
 		}
 	}
-	conn->dma_waiting--;
+	if (!--conn->dma_waiting && conn->paused)
+		vfu_conn_watch(conn);
 }
 
 int vfu_dma_merge_side_input(struct vfu_conn *conn)

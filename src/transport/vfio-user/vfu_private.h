@@ -37,8 +37,15 @@
 #define VFU_VERSION_MAX_JSON 4096
 /* Largest argsz we honour for replies that carry capabilities or bitmaps. */
 #define VFU_MAX_ARGSZ (64u * 1024)
-/* Replies queued for a client that does not read them, before it is disconnected: bytes,
- * and fds they carry (each a duplicate the server holds). */
+/* Queued output past which a connection stops reading requests until its client has read
+ * everything (backpressure): a client that does not read its replies holds this much (plus
+ * the reply that crossed it) and no time of the worker. */
+#define VFU_OUTPUT_PAUSE (64u << 10)
+/* The same for the fds queued replies carry (each a duplicate the server holds). */
+#define VFU_OUTPUT_PAUSE_FDS 16
+/* Output queued for a client in spite of that (messages the server starts itself, such as
+ * DMA requests of other threads), before it is disconnected: bytes, and fds they carry (each
+ * a duplicate the server holds). */
 #define VFU_MAX_QUEUED_OUTPUT (8u << 20)
 #define VFU_MAX_QUEUED_FDS 64
 /* Messages handled in one go before other sources of the worker get their turn. */
@@ -108,6 +115,7 @@ struct vfu_conn {
 
 	unsigned int refs;	/* the connection itself, a running dispatch, a continuation */
 	bool continuation;	/* a call to go on with buffered messages is posted */
+	bool paused;		/* output passed VFU_OUTPUT_PAUSE: no input read until flushed */
 
 	/* session */
 	bool versioned;
@@ -150,6 +158,9 @@ int vfu_conn_create(struct vfio_user_server *srv, int fd, bool refused, int refu
 		    struct vfu_conn **ret_conn);
 /* Closes the connection: the device is closed, mappings and fds released. */
 void vfu_conn_close(struct vfu_conn *conn);
+/* Asks the worker for the events the connection waits for now (after `dma_waiting`
+ * changed: a handler waiting for a DMA reply reads even while output is paused). */
+void vfu_conn_watch(struct vfu_conn *conn);
 
 /*
  * Sends a reply to @msg (nothing when it asked for none): the header, then @len bytes of

@@ -660,6 +660,37 @@ bool hs_wait_gone(struct hs *h, unsigned int i)
 	return true;
 }
 
+size_t hs_send_until_full(struct hs *h, unsigned int i, int fd, void (*make)(struct mb *m, size_t n),
+			  struct mb *m, size_t *partial)
+{
+	size_t sent = 0;
+
+	*partial = 0;
+	make(m, 0);
+	mb_done(m);
+	for (int idle = 0; idle < 20;) {
+		ssize_t n = send(fd, m->p + *partial, m->len - *partial, MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (!CHECK(errno == EAGAIN))
+				break;
+			hs_barrier(h, i);
+			usleep(10000);
+			idle++;
+			continue;
+		}
+		idle = 0;
+		*partial += (size_t)n;
+		if (*partial == m->len) {
+			*partial = 0;
+			mb_free(m);
+			make(m, ++sent);
+			mb_done(m);
+		}
+	}
+	return sent;
+}
+
 struct vfio_user_server_stats hs_stats(struct hs *h, unsigned int i)
 {
 	struct vfio_user_server_stats st;

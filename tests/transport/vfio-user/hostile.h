@@ -203,6 +203,14 @@ bool hs_wait_gone(struct hs *h, unsigned int i);
 /* Returns once the worker of device @i has handled everything it had at the call. */
 void hs_barrier(struct hs *h, unsigned int i);
 struct vfio_user_server_stats hs_stats(struct hs *h, unsigned int i);
+/*
+ * Sends the requests @make builds (the n-th into @m, n from 0) to device @i on @fd without
+ * reading a reply, until nothing more goes in for 200 ms: the server stopped reading. Returns
+ * how many went in whole; @m is left holding the next one, of which *@partial bytes went in
+ * (0: none; mb_free() it either way).
+ */
+size_t hs_send_until_full(struct hs *h, unsigned int i, int fd, void (*make)(struct mb *m, size_t n),
+			  struct mb *m, size_t *partial);
 
 /* A case with one device served on a socketpair-only server. */
 #define HOSTILE_TEST(name)                               \

@@ -3,8 +3,9 @@
  * Hostile clients, part 5: clients as a whole. A second client is refused with EBUSY (through
  * add_client and through the listening socket), a refused client that says nothing is closed
  * after VFU_REFUSE_TIMEOUT_MS and one past VFU_MAX_REFUSED at once, a client that does not
- * read its replies is dropped past VFU_MAX_QUEUED_OUTPUT without stalling another device on
- * the same worker, and many bad clients leave the server with the fds it started with.
+ * read its replies stops being read (backpressure) without stalling another device on the
+ * same worker and loses nothing, and many bad clients leave the server with the fds it
+ * started with.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -113,17 +114,27 @@ HOSTILE_TEST(refused_silent_client)
 	close(a);
 }
 
+/* The n-th request of a client that does not read: a 4 KiB read of BAR0. */
+static void make_bar0_read(struct mb *m, size_t n)
+{
+	mb_start(m, (uint16_t)(0x1000 + n), CMD_REGION_READ, 0);
+	mb_u64(m, 0);
+	mb_u32(m, NULL_BAR0);
+	mb_u32(m, NULL_BAR0_SIZE);
+}
+
 /*
- * A client that never reads its replies: while its output is queued, another device on the
- * same worker is served; past VFU_MAX_QUEUED_OUTPUT it is disconnected.
+ * A client that sends 4 KiB reads and never reads the replies: once VFU_OUTPUT_PAUSE of them
+ * are queued the server stops reading from it (nothing more goes in), holding no more than
+ * that; another device on the same worker is served meanwhile. Once the client reads, every
+ * reply comes, in order and whole, and the server goes on with the requests that waited.
  */
 TEST(client_that_does_not_read)
 {
-	/* requests of 4 KiB reads (the size of BAR0), in batches */
-	const size_t batch = 256, reply_size = HDR_SIZE + 16 + NULL_BAR0_SIZE;
+	const size_t reply_size = HDR_SIZE + 16 + NULL_BAR0_SIZE;
+	size_t sent = 0, partial = 0;
 	struct hs h;
-	struct mb all = { 0 };
-	size_t sent = 0;
+	struct mb m = { 0 };
 	int a = -1, b = -1;
 
 	if (!hs_start(&h, 2, false))
@@ -133,44 +144,35 @@ TEST(client_that_does_not_read)
 	if (a < 0 || b < 0)
 		goto out;
 	BAR0_WRITE32(a, 0x40, 0xf100d);
-	for (size_t i = 0; i < batch; i++) {
-		struct mb m;
-
-		mb_start(&m, (uint16_t)i, CMD_REGION_READ, 0);
-		mb_u64(&m, 0);
-		mb_u32(&m, NULL_BAR0);
-		mb_u32(&m, NULL_BAR0_SIZE);
-		mb_bytes(&all, mb_done(&m), m.len);
-		mb_free(&m);
-	}
-	/* half the limit: a stays connected with its output queued */
-	while (sent * reply_size < VFU_MAX_QUEUED_OUTPUT / 2) {
-		CHECK_EQ(raw_send(a, all.p, all.len, NULL, 0), 0);
-		sent += batch;
-	}
-	hs_barrier(&h, 0);
+	sent = hs_send_until_full(&h, 0, a, make_bar0_read, &m, &partial);
+	tap_diag("%zu requests in before the server stopped reading", sent);
+	/* more than the server may queue went in: the rest waits unread */
+	CHECK(sent * reply_size > VFU_OUTPUT_PAUSE);
 	CHECK(vfio_user_server_has_client(h.dev[0].srv));
+	CHECK_EQ(hs_stats(&h, 0).disconnects, 0);
 	/* the worker is not stuck on a: b is answered */
 	ALIVE(b);
 	BAR0_WRITE32(b, 0x40, 0xb);
 	CHECK_EQ(BAR0_READ32(b, 0x40), 0xb);
-	/* past the limit (plus what the socket holds), a is dropped */
-	while (vfio_user_server_has_client(h.dev[0].srv) &&
-	       sent * reply_size < 4 * (size_t)VFU_MAX_QUEUED_OUTPUT) {
-		if (raw_send(a, all.p, all.len, NULL, 0))
-			break; /* EPIPE: it is gone */
-		sent += batch;
-		hs_barrier(&h, 0);
+	/* a reads: every reply, in order and whole; then the rest of a request cut in two */
+	for (size_t i = 0; i <= sent; i++) {
+		struct reply r;
+
+		if (i == sent) {
+			if (!partial)
+				break;
+			CHECK_EQ(raw_send(a, m.p + partial, m.len - partial, NULL, 0), 0);
+		}
+		if (!CHECK(EXPECT_OK(a, (uint16_t)(0x1000 + i), CMD_REGION_READ, &r)))
+			break;
+		CHECK_EQ(r.size, reply_size);
+		reply_free(&r);
 	}
-	CHECK(hs_wait_gone(&h, 0));
-	CHECK(drain_to_eof(a));
+	CHECK_EQ(BAR0_READ32(a, 0x40), 0xf100d);
 	ALIVE(b);
-	close(a);
-	a = hs_client_v(&h, 0);
-	if (a >= 0)
-		CHECK_EQ(BAR0_READ32(a, 0x40), 0xf100d);
+	CHECK_EQ(hs_stats(&h, 0).disconnects, 0);
 out:
-	free(all.p);
+	mb_free(&m);
 	if (a >= 0)
 		close(a);
 	if (b >= 0)

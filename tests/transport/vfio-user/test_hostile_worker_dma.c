@@ -378,20 +378,32 @@ out:
 	hs_stop(&h);
 }
 
+/* The n-th request of a client that does not read: BAR2's region info, whose reply carries
+ * the memfd. */
+static void make_bar2_info(struct mb *m, size_t n)
+{
+	mb_start(m, (uint16_t)(0x1000 + n), CMD_GET_REGION_INFO, 0);
+	mb_u32(m, 4096);
+	mb_u32(m, 0);
+	mb_u32(m, DT_BAR2);
+	mb_fill(m, 0, 20);
+}
+
 /*
- * A client that asks for BAR2's region info (each reply carries the memfd) and never reads:
- * the replies queue up in the server, each holding a duplicate of the fd. The server holds at
- * most VFU_MAX_QUEUED_FDS of them and then drops the client, so that one client cannot take
- * the process's fds from the others (RLIMIT_NOFILE is lowered to 2048 for the case, so that
- * a server without the limit runs out during it).
+ * A client that asks for BAR2's region info and never reads the replies, each of which
+ * carries a duplicate of the memfd: the server stops reading from it once
+ * VFU_OUTPUT_PAUSE_FDS of them are queued, so that one client cannot take the process's fds
+ * from the others (RLIMIT_NOFILE is lowered to 2048 for the case, so that a server without
+ * the bound runs out during it). The client is kept; when it reads, every reply comes with
+ * its fd, and the server's fds are back where they were.
  */
 TEST(unread_replies_with_fds)
 {
-	const unsigned int batch = 100;
 	struct rlimit old, lim;
+	size_t sent, partial = 0;
+	struct mb m = { 0 };
 	struct hs h;
-	int a = -1, base;
-	uint64_t msgs;
+	int a = -1, base, now;
 
 	REQUIRE_EQ(getrlimit(RLIMIT_NOFILE, &old), 0);
 	lim = old;
@@ -404,46 +416,36 @@ TEST(unread_replies_with_fds)
 	if (a < 0)
 		goto out;
 	base = count_fds();
-	msgs = hs_stats(&h, 0).messages;
-	for (unsigned int n = 0; n < 30 && vfio_user_server_has_client(h.dev[0].srv); n++) {
-		struct mb all = { 0 };
-		int now;
+	sent = hs_send_until_full(&h, 0, a, make_bar2_info, &m, &partial);
+	now = count_fds(); /* -1: out of fds */
+	tap_diag("%zu requests in before the server stopped reading; %d fds held, %d at the start",
+		 sent, now, base);
+	CHECK(sent > VFU_OUTPUT_PAUSE_FDS);
+	CHECK(now >= 0 && now - base < 2 * VFU_OUTPUT_PAUSE_FDS);
+	CHECK(vfio_user_server_has_client(h.dev[0].srv));
+	for (size_t i = 0; i <= sent; i++) {
+		struct reply r;
 
-		for (unsigned int i = 0; i < batch; i++) {
-			struct mb m;
-
-			mb_start(&m, (uint16_t)(n * batch + i), CMD_GET_REGION_INFO, 0);
-			mb_u32(&m, 4096);
-			mb_u32(&m, 0);
-			mb_u32(&m, DT_BAR2);
-			mb_fill(&m, 0, 20);
-			mb_bytes(&all, mb_done(&m), m.len);
-			mb_free(&m);
-		}
-		if (raw_send(a, all.p, all.len, NULL, 0)) {
-			free(all.p);
-			break; /* dropped: EPIPE */
-		}
-		free(all.p);
-		msgs += batch;
-		/* until the server has handled them (or dropped the client) */
-		for (int ms = 0; hs_stats(&h, 0).messages < msgs &&
-				 vfio_user_server_has_client(h.dev[0].srv); ms++) {
-			if (!CHECK(ms < RAW_TIMEOUT_MS))
+		if (i == sent) {
+			if (!partial)
 				break;
-			usleep(1000);
+			CHECK_EQ(raw_send(a, m.p + partial, m.len - partial, NULL, 0), 0);
 		}
-		hs_barrier(&h, 0);
-		now = count_fds(); /* -1: out of fds */
-		if (!CHECK(now >= 0 && now - base <= VFU_MAX_QUEUED_FDS)) {
-			tap_diag("after %u unread replies: %d fds open, %d at the start (limit %d)",
-				 (n + 1) * batch, now, base, (int)lim.rlim_cur);
+		if (!CHECK(EXPECT_OK(a, (uint16_t)(0x1000 + i), CMD_GET_REGION_INFO, &r)))
 			break;
-		}
+		CHECK_EQ(r.nfds, 1);
+		reply_free(&r);
 	}
-	CHECK(hs_wait_gone(&h, 0)); /* dropped, not kept */
-	CHECK(drain_to_eof(a));
+	/* served as before */
+	mb_free(&m);
+	make_bar2_info(&m, sent + 1);
+	CHECK_EQ(mb_send(a, &m, NULL, 0), 0);
+	CHECK(EXPECT_OK(a, (uint16_t)(0x1000 + sent + 1), CMD_GET_REGION_INFO, NULL));
+	hs_barrier(&h, 0);
+	CHECK_EQ(count_fds(), base);
+	CHECK_EQ(hs_stats(&h, 0).disconnects, 0);
 out:
+	mb_free(&m);
 	if (a >= 0) {
 		close(a);
 		hs_wait_gone(&h, 0);
