@@ -185,11 +185,16 @@ static int link_alias(const char *alias, const char *path)
 	if (slash && aslash && slash - path == aslash - alias &&
 	    !strncmp(path, alias, (size_t)(slash - path)))
 		target = slash + 1;
-	if (lstat(alias, &st) == 0) {
-		if (!S_ISLNK(st.st_mode) && !S_ISSOCK(st.st_mode))
-			return -EEXIST;
-		unlink(alias);
-	}
+	if (symlink(target, alias) == 0)
+		return 0;
+	if (errno != EEXIST)
+		return -errno;
+	/* a stale link or socket is replaced; anything else is left alone */
+	if (lstat(alias, &st) < 0)
+		return -errno;
+	if (!S_ISLNK(st.st_mode) && !S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	unlink(alias);
 	return symlink(target, alias) < 0 ? -errno : 0;
 }
 

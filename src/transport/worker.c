@@ -210,6 +210,7 @@ void worker_remove(struct worker *w, struct worker_source *src)
 int worker_call(struct worker *w, void (*fn)(void *arg), void *arg, bool wait)
 {
 	struct worker_call *c, local;
+	bool kick;
 
 	if (wait && worker_is_current(w)) {
 		fn(arg);
@@ -227,9 +228,12 @@ int worker_call(struct worker *w, void (*fn)(void *arg), void *arg, bool wait)
 	c->wait = wait;
 	c->done = false;
 	pthread_mutex_lock(&w->lock);
+	/* the worker drains the list until it finds it empty under the lock: a call added to
+	 * a list that was not empty is run by the drain already kicked for */
+	kick = list_empty(&w->calls) && !worker_is_current(w);
 	list_add_tail(&c->node, &w->calls);
 	pthread_mutex_unlock(&w->lock);
-	if (!worker_is_current(w))
+	if (kick)
 		worker_kick(w);
 	if (wait) {
 		pthread_mutex_lock(&w->lock);

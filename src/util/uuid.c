@@ -52,10 +52,15 @@ int uuid_parse(const char *s, guid_t *out)
 
 void uuid_format(const guid_t *u, char out[UUID_STRING_SIZE])
 {
-	const uint8_t *b = u->b;
+	static const char hex[] = "0123456789abcdef";
+	size_t o = 0;
 
-	snprintf(out, UUID_STRING_SIZE,
-		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-		 b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-		 b[15]);
+	/* by hand: it runs on every create and remove, and snprintf() showed in profiles */
+	for (unsigned int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[u->b[i] >> 4];
+		out[o++] = hex[u->b[i] & 0xf];
+	}
+	out[o] = '\0';
 }

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * A connection of the control socket, on its own thread: it reads requests into a buffer
- * of CTL_MAX_REQUEST bytes, serves each complete line in order and writes its reply line,
- * and, once subscribed, writes the queued event lines as they come. A line that does not
+ * of CTL_MAX_REQUEST bytes, serves each complete line in order and writes its reply line
+ * (the replies to the lines of one read go out together: a client that sends many requests
+ * at once is woken once for their replies, not once each), and, once subscribed, writes the queued event lines as they come. A line that does not
  * fit the buffer gets an error reply and the connection is closed (the stream cannot be
  * trusted to resynchronise); so is a client that does not read its replies for
  * CTL_WRITE_TIMEOUT_MS, and a subscriber that falls CTL_MAX_EVENTS_QUEUED events behind
@@ -55,24 +56,44 @@ int ctl_write_all(int fd, const char *buf, size_t len, int stop_fd)
 	return 0;
 }
 
-int ctl_send(struct ctl_conn *conn, struct json_object *obj)
+int ctl_queue_reply(struct ctl_conn *conn, struct json_object *obj)
 {
 	const char *text = json_object_to_json_string_ext(
 		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	size_t len;
-	char *line;
-	int ret;
 
 	if (!text)
 		return -ENOMEM;
 	len = strlen(text);
-	line = malloc(len + 1);
-	if (!line)
-		return -ENOMEM;
-	memcpy(line, text, len);
-	line[len] = '\n';
-	ret = ctl_write_all(conn->fd, line, len + 1, conn->srv->stop_fd);
-	free(line);
+	if (conn->out_cap - conn->out_len < len + 1) {
+		size_t cap = conn->out_cap ? conn->out_cap : 1024;
+		char *out;
+
+		while (cap - conn->out_len < len + 1)
+			cap *= 2;
+		out = realloc(conn->out, cap);
+		if (!out)
+			return -ENOMEM;
+		conn->out = out;
+		conn->out_cap = cap;
+	}
+	memcpy(conn->out + conn->out_len, text, len);
+	conn->out[conn->out_len + len] = '\n';
+	conn->out_len += len + 1;
+	return 0;
+}
+
+/* Writes the queued replies (one send for all the lines of a read); 0 or -errno. */
+static int flush_replies(struct ctl_conn *conn)
+{
+	int ret = ctl_write_all(conn->fd, conn->out, conn->out_len, conn->srv->stop_fd);
+
+	conn->out_len = 0;
+	if (conn->out_cap > CTL_REPLY_BUFFER_KEEP) {
+		free(conn->out);
+		conn->out = NULL;
+		conn->out_cap = 0;
+	}
 	return ret;
 }
 
@@ -117,13 +138,18 @@ static int serve_lines(struct ctl_conn *conn)
 		len = (size_t)(nl - (conn->buf + start));
 		if (len) {
 			reply = ctl_dispatch(conn, conn->buf + start, len, &subscribe);
-			ret = reply ? ctl_send(conn, reply) : -ENOMEM;
+			ret = reply ? ctl_queue_reply(conn, reply) : -ENOMEM;
 			json_object_put(reply);
+			/* events come after the reply that subscribed */
+			if (!ret && (subscribe || conn->out_len >= CTL_REPLY_BUFFER_KEEP))
+				ret = flush_replies(conn);
 			if (!ret && subscribe)
 				ret = flush_events(conn);
 		}
 		start += len + 1;
 	}
+	if (!ret && conn->out_len)
+		ret = flush_replies(conn);
 	memmove(conn->buf, conn->buf + start, conn->len - start);
 	conn->len -= start;
 	if (!ret && conn->len == sizeof(conn->buf)) {
@@ -133,8 +159,8 @@ static int serve_lines(struct ctl_conn *conn)
 		snprintf(msg, sizeof(msg), "request too long (a line has at most %d bytes)",
 			 CTL_MAX_REQUEST);
 		reply = ctl_error_reply(EMSGSIZE, msg);
-		if (reply)
-			ctl_send(conn, reply);
+		if (reply && !ctl_queue_reply(conn, reply))
+			flush_replies(conn);
 		json_object_put(reply);
 		ret = -EMSGSIZE;
 	}
@@ -213,6 +239,7 @@ void *ctl_conn_main(void *arg)
 	if (ret == -EMSGSIZE)
 		drain(conn);
 	ctl_events_unsubscribe(conn);
+	free(conn->out);
 	close(conn->fd);
 	pthread_mutex_lock(&srv->lock);
 	conn->done = true;

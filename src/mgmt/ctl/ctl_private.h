@@ -64,6 +64,10 @@ struct ctl_server {
 };
 
 /* A connection (ctl_conn.c). */
+/* Replies queued past this many bytes are written before the next line is served, and a
+ * reply buffer grown past it is freed once written. */
+#define CTL_REPLY_BUFFER_KEEP 65536
+
 struct ctl_conn {
 	struct ctl_conn *next;
 	struct ctl_server *srv;
@@ -73,14 +77,17 @@ struct ctl_conn {
 	struct ctl_subscriber *sub; /* set once subscribed to events */
 	char buf[CTL_MAX_REQUEST];
 	size_t len;
+	char *out; /* replies to the lines of one read, written together */
+	size_t out_len, out_cap;
 };
 
 /* ---- ctl_conn.c ---- */
 void *ctl_conn_main(void *arg);
 /* Writes all of @len bytes within CTL_WRITE_TIMEOUT_MS; 0 or -errno (-ETIMEDOUT). */
 int ctl_write_all(int fd, const char *buf, size_t len, int stop_fd);
-/* Writes @obj as one line; 0 or -errno. */
-int ctl_send(struct ctl_conn *conn, struct json_object *obj);
+/* Queues @obj as one line, to be written with the other replies of the same read; 0 or
+ * -ENOMEM. */
+int ctl_queue_reply(struct ctl_conn *conn, struct json_object *obj);
 
 /* ---- ctl_dispatch.c ---- */
 
