@@ -5,6 +5,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -53,8 +54,13 @@ static int mkdir_p(const char *path, mode_t mode)
 int rundir_clear_stale_mount(const char *path)
 {
 	struct stat st;
+	char probe[PATH_MAX];
 
-	if (stat(path, &st) == 0 || errno != ENOTCONN)
+	/* a name inside, not the root: the kernel may answer a stat of the root from the
+	 * attributes it keeps, while a lookup of a name needs the (dead) daemon */
+	if (snprintf(probe, sizeof(probe), "%s/umdev-probe", path) >= (int)sizeof(probe))
+		return -ENAMETOOLONG;
+	if (lstat(probe, &st) == 0 || errno != ENOTCONN)
 		return 0;
 	umdev_log(UMDEV_LOG_NOTICE, "removing the stale sysfs mount at %s", path);
 	if (umount2(path, MNT_DETACH) == 0)

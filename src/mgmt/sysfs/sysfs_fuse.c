@@ -6,10 +6,14 @@
  * Why the high-level API: the resolver works on paths, which is what the high-level API
  * hands over; libfuse keeps the kernel's node ids and lookup counts, and with use_ino the
  * inode numbers stat() shows are the resolver's stable ones. Nothing here needs the
- * low-level API's extras: with entry, attribute and negative timeouts of 0 the kernel asks
- * again on every access, so there is nothing to invalidate when devices come and go
+ * low-level API's extras: with entry and negative timeouts of 0 the kernel looks every name
+ * up again on every path walk, so there is nothing to invalidate when devices come and go
  * (mdevctl-contract.md A.9), and direct_io makes every read() and write() a request of its
- * own (the snapshot and store rules of sysfs_file.c).
+ * own (the snapshot and store rules of sysfs_file.c). Attributes (mode, owner, size) are
+ * kept for ATTR_TIMEOUT_S: nothing in the tree ever changes them (chmod and chown are
+ * refused), and without it every permission check of a path walk was a GETATTR of its own,
+ * a third of the requests of a create+remove cycle. A removed device still disappears at
+ * once: its name's next LOOKUP fails.
  *
  * Permissions: mounted with default_permissions, so the kernel checks the mode bits
  * against the caller's uid as for any file; root passes that check, and the resolver then
@@ -89,6 +93,9 @@ static struct sysfs_file *fi_file(struct fuse_file_info *fi)
 	return fi_open_file(fi)->file;
 }
 
+/* How long the kernel keeps a node's attributes (see the top of the file). */
+#define ATTR_TIMEOUT_S 1.0
+
 /* ---- operations ---- */
 
 static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
@@ -97,7 +104,7 @@ static void *fs_init(struct fuse_conn_info *conn, struct fuse_config *cfg)
 	cfg->use_ino = 1;
 	cfg->readdir_ino = 1;
 	cfg->entry_timeout = 0;
-	cfg->attr_timeout = 0;
+	cfg->attr_timeout = ATTR_TIMEOUT_S;
 	cfg->negative_timeout = 0;
 	cfg->direct_io = 1;
 	cfg->kernel_cache = 0;
@@ -367,7 +374,9 @@ static void *fs_poke(void *arg)
 	struct sysfs_fs *fs = arg;
 	struct stat st;
 
-	fstatat(fs->root_fd, "", &st, AT_EMPTY_PATH);
+	/* a name the tree does not have: with no negative caching its LOOKUP always reaches a
+	 * worker, where a stat of the root may be answered from the attribute cache */
+	fstatat(fs->root_fd, "umdev-stop", &st, AT_SYMLINK_NOFOLLOW);
 	return NULL;
 }
 

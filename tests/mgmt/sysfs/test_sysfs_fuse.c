@@ -882,7 +882,7 @@ TEST(mount_errors_and_busy_unmount)
 	/* busy: unmounted lazily, and the open files fail afterwards */
 	sysfs_fs_unmount(fx.fs);
 	fx.fs = NULL;
-	CHECK(fstat(dirfd, &st) == -1);
+	CHECK(fstatat(dirfd, "mdev_supported_types", &st, 0) == -1);
 	CHECK(read(fd, path, 16) == -1);
 	close(dirfd);
 	close(fd);
