@@ -23,7 +23,7 @@ void bench_uuid(unsigned int n, char out[37])
 	snprintf(out, 37, "b3c4d5e6-0000-4000-8000-%012x", n);
 }
 
-static int ctl_connect(const struct bench_daemon *d)
+int bench_ctl_connect(const struct bench_daemon *d)
 {
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -106,7 +106,7 @@ int bench_daemon_start(struct bench_daemon *d, const char *umdevd, bool sysfs,
 			d->pid = 0;
 			return -1;
 		}
-		d->ctl = ctl_connect(d);
+		d->ctl = bench_ctl_connect(d);
 		if (d->ctl >= 0)
 			return 0;
 		nanosleep(&pause, NULL);

@@ -30,6 +30,9 @@ int bench_daemon_start(struct bench_daemon *d, const char *umdevd, bool sysfs,
 		       unsigned int workers, const char *const *extra);
 void bench_daemon_stop(struct bench_daemon *d);
 
+/* Another connection to the daemon's control socket; the fd or -1. */
+int bench_ctl_connect(const struct bench_daemon *d);
+
 /* Sends one request line (without its newline) and reads the reply line into @reply;
  * 0 when the reply says "ok": true, -1 otherwise. */
 int bench_ctl_call(struct bench_daemon *d, const char *request, char *reply, size_t len);

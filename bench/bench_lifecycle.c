@@ -5,6 +5,11 @@
  *   core     mdev_device_create() and mdev_device_remove() in this process (no sockets)
  *   control  a real umdevd's control socket: a `create` and a `remove` request line, each
  *            waiting for its reply (what umdevctl start/stop does, without the exec)
+ *   control ×32  the same requests of PIPELINE cycles written at once, then their replies
+ *            read: what a manager that starts and stops many devices sees (the requests of
+ *            one connection are still served one after the other, in order)
+ *   control 4×32  as "control ×32" on CTL_CONNS connections at once, from as many threads
+ *            (each connection has its own thread in umdevd)
  *   fuse     the same umdevd's sysfs tree: write() of the UUID to the type's `create`, of
  *            "1" to the device's `remove` (as root; skipped otherwise), opened once by their
  *            full paths and once relative to directories held open
@@ -18,6 +23,7 @@
  *                                 BENCH_CORE_ONLY=1 measures the core alone)
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <time.h>
 #include <stdlib.h>
@@ -37,9 +43,23 @@ extern const struct umdev_driver_module umdev_builtin_null;
 static const unsigned int alive_levels[LEVELS] = { 10, 1000, 10000 };
 #define CYCLE_BASE 0x100000u /* UUID numbers of the cycled devices */
 
-enum way { WAY_CORE, WAY_CONTROL, WAY_FUSE_PATH, WAY_FUSE_AT, NWAYS };
-static const char *const way_names[NWAYS] = { "core", "control", "fuse (paths)",
-					       "fuse (dirfd)" };
+#define PIPELINE 32 /* cycles in flight in the pipelined control way */
+#define CTL_CONNS 4 /* connections of the parallel control way */
+#define CONN_UUIDS 0x100000u /* UUID numbers apart between the connections */
+
+enum way {
+	WAY_CORE,
+	WAY_CONTROL,
+	WAY_CONTROL_PIPE,
+	WAY_CONTROL_PAR,
+	WAY_FUSE_PATH,
+	WAY_FUSE_AT,
+	WAY_FUSE_PAR,
+	NWAYS
+};
+static const char *const way_names[NWAYS] = { "core",	      "control",      "control x32",
+					       "control 4x32", "fuse (paths)", "fuse (dirfd)",
+					       "fuse 4x dirfd" };
 static double cost_ns[NWAYS][LEVELS], cpu_ns[NWAYS][LEVELS];
 
 /* CPU time of this process, and of @pid (0: none) from /proc/PID/stat, in nanoseconds. */
@@ -150,6 +170,56 @@ static int control_cycle(struct bench_daemon *d, unsigned int n)
 	return bench_ctl_create(d, CYCLE_BASE + n) || bench_ctl_remove(d, CYCLE_BASE + n) ? -1 : 0;
 }
 
+/* Cycles @first .. @first + PIPELINE - 1: all the request lines in one write, then the
+ * replies, each of which must say ok. */
+static int control_pipelined(int ctl, unsigned int first)
+{
+	char req[PIPELINE * 2 * 128], buf[16384];
+	size_t len = 0, got = 0, off = 0;
+	unsigned int lines = 0;
+
+	for (unsigned int i = 0; i < PIPELINE; i++) {
+		char uuid[37];
+
+		bench_uuid(CYCLE_BASE + first + i, uuid);
+		len += (size_t)snprintf(req + len, sizeof(req) - len,
+					"{\"command\":\"create\",\"parent\":\"null\","
+					"\"mdev_type\":\"null-1\",\"uuid\":\"%s\"}\n"
+					"{\"command\":\"remove\",\"uuid\":\"%s\"}\n",
+					uuid, uuid);
+	}
+	while (off < len) {
+		ssize_t n = write(ctl, req + off, len - off);
+
+		if (n <= 0)
+			return -1;
+		off += (size_t)n;
+	}
+	while (lines < 2 * PIPELINE) {
+		ssize_t n = read(ctl, buf + got, sizeof(buf) - 1 - got);
+		char *line = buf, *nl;
+
+		if (n <= 0)
+			return -1;
+		got += (size_t)n;
+		buf[got] = '\0';
+		while ((nl = memchr(line, '\n', got - (size_t)(line - buf)))) {
+			*nl = '\0';
+			if (!strstr(line, "\"ok\":true")) {
+				fprintf(stderr, "control x%d: %s\n", PIPELINE, line);
+				return -1;
+			}
+			lines++;
+			line = nl + 1;
+		}
+		got -= (size_t)(line - buf);
+		memmove(buf, line, got);
+		if (got == sizeof(buf) - 1)
+			return -1;
+	}
+	return 0;
+}
+
 /* ---- FUSE ---- */
 
 struct fuse_dirs {
@@ -186,13 +256,101 @@ static int fuse_cycle(struct fuse_dirs *f, unsigned int n, bool at)
 	return write_file(AT_FDCWD, path, "1");
 }
 
+/* ---- several at once ---- */
+
+struct par_thread {
+	pthread_t thread;
+	enum way way;
+	int fd;			/* a control connection (control 4x32) */
+	struct fuse_dirs *f;	/* (fuse 4x dirfd) */
+	unsigned int first, cycles;
+	int ret;
+};
+
+static void *par_thread_main(void *arg)
+{
+	struct par_thread *t = arg;
+
+	t->ret = 0;
+	for (unsigned int i = 0; i < t->cycles && !t->ret;) {
+		if (t->way == WAY_CONTROL_PAR) {
+			t->ret = control_pipelined(t->fd, t->first + i);
+			i += PIPELINE;
+		} else {
+			t->ret = fuse_cycle(t->f, t->first + i, true);
+			i++;
+		}
+	}
+	return NULL;
+}
+
+/* @cycles cycles (a multiple of CTL_CONNS * PIPELINE) of @way from CTL_CONNS threads at once
+ * (each with its own control connection); cycle numbers from @first, CONN_UUIDS apart between
+ * the threads. */
+static int run_parallel(enum way way, struct bench_daemon *d, struct fuse_dirs *f,
+			unsigned int first, unsigned int cycles)
+{
+	struct par_thread t[CTL_CONNS];
+	unsigned int started = 0;
+	int ret = 0;
+
+	for (; started < CTL_CONNS; started++) {
+		t[started] = (struct par_thread){ .way = way, .f = f, .fd = -1,
+						  .first = first + started * CONN_UUIDS,
+						  .cycles = cycles / CTL_CONNS };
+		if (way == WAY_CONTROL_PAR)
+			t[started].fd = bench_ctl_connect(d);
+		if ((way == WAY_CONTROL_PAR && t[started].fd < 0) ||
+		    pthread_create(&t[started].thread, NULL, par_thread_main, &t[started])) {
+			if (t[started].fd >= 0)
+				close(t[started].fd);
+			ret = -1;
+			break;
+		}
+	}
+	for (unsigned int i = 0; i < started; i++) {
+		pthread_join(t[i].thread, NULL);
+		if (t[i].fd >= 0)
+			close(t[i].fd);
+		ret |= t[i].ret;
+	}
+	return ret;
+}
+
 /* ---- the daemon's ways, level by level ---- */
+
+/* A parallel way: a warm-up of a tenth, then @cycles timed, each in one go. */
+static int time_parallel(enum way w, int l, int cycles, struct bench_daemon *d,
+			 struct fuse_dirs *f)
+{
+	const int step = CTL_CONNS * PIPELINE;
+	int warm = (cycles / 10 + step - 1) / step * step;
+	uint64_t t0, c0;
+
+	cycles = (cycles + step - 1) / step * step;
+	if (run_parallel(w, d, f, 0, (unsigned int)warm))
+		goto fail;
+	t0 = bench_now_ns();
+	c0 = cpu_now(d->pid);
+	if (run_parallel(w, d, f, (unsigned int)warm, (unsigned int)cycles))
+		goto fail;
+	cost_ns[w][l] = (double)(bench_now_ns() - t0) / cycles;
+	cpu_ns[w][l] = (double)(cpu_now(d->pid) - c0) / cycles;
+	return 0;
+fail:
+	fprintf(stderr, "%s: failed\n", way_names[w]);
+	return -1;
+}
 
 static int time_way(enum way w, int l, int cycles, struct bench_daemon *d, struct fuse_dirs *f)
 {
+	int step = w == WAY_CONTROL_PIPE ? PIPELINE : 1;
 	uint64_t t0 = 0, c0 = 0;
 
-	for (int i = -cycles / 10; i < cycles; i++) {
+	if (w == WAY_CONTROL_PAR || w == WAY_FUSE_PAR)
+		return time_parallel(w, l, cycles, d, f);
+	cycles = (cycles + step - 1) / step * step;
+	for (int i = -(cycles / 10 / step * step); i < cycles; i += step) {
 		int ret;
 
 		if (i == 0) {
@@ -201,6 +359,8 @@ static int time_way(enum way w, int l, int cycles, struct bench_daemon *d, struc
 		}
 		if (w == WAY_CONTROL)
 			ret = control_cycle(d, (unsigned int)(i + cycles));
+		else if (w == WAY_CONTROL_PIPE)
+			ret = control_pipelined(d->ctl, (unsigned int)(i + cycles));
 		else
 			ret = fuse_cycle(f, (unsigned int)(i + cycles), w == WAY_FUSE_AT);
 		if (ret) {
@@ -238,10 +398,13 @@ static int run_daemon(const char *umdevd, int cycles, bool fuse)
 		for (; alive < alive_levels[l]; alive++)
 			if (bench_ctl_create(&d, alive))
 				goto out;
-		if (time_way(WAY_CONTROL, l, cycles, &d, &f))
+		if (time_way(WAY_CONTROL, l, cycles, &d, &f) ||
+		    time_way(WAY_CONTROL_PIPE, l, cycles, &d, &f) ||
+		    time_way(WAY_CONTROL_PAR, l, cycles * 2, &d, &f))
 			goto out;
 		if (fuse && (time_way(WAY_FUSE_PATH, l, cycles / 4, &d, &f) ||
-			     time_way(WAY_FUSE_AT, l, cycles / 4, &d, &f)))
+			     time_way(WAY_FUSE_AT, l, cycles / 4, &d, &f) ||
+			     time_way(WAY_FUSE_PAR, l, cycles / 2, &d, &f)))
 			goto out;
 	}
 	ret = 0;
@@ -261,8 +424,8 @@ int main(int argc, char **argv)
 	bool fuse = geteuid() == 0 && access("/dev/fuse", R_OK | W_OK) == 0;
 	double floor_ns;
 
-	if (cycles < 10) {
-		fprintf(stderr, "usage: bench_lifecycle [CYCLES >= 10]\n");
+	if (cycles < 10 || cycles > 100000) {
+		fprintf(stderr, "usage: bench_lifecycle [CYCLES, 10 to 100000]\n");
 		return 2;
 	}
 	floor_ns = bench_floor_pingpong_ns(128, 20000);
