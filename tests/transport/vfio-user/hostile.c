@@ -691,6 +691,26 @@ size_t hs_send_until_full(struct hs *h, unsigned int i, int fd, void (*make)(str
 	return sent;
 }
 
+void hs_read_filled(int fd, const struct mb *m, size_t sent, size_t partial, uint16_t cmd,
+		    uint32_t size, size_t nfds)
+{
+	for (size_t i = 0; i <= sent; i++) {
+		struct reply r;
+
+		if (i == sent) {
+			if (!partial)
+				break;
+			CHECK_EQ(raw_send(fd, m->p + partial, m->len - partial, NULL, 0), 0);
+		}
+		if (!CHECK(EXPECT_OK(fd, HS_FILL_ID(i), cmd, &r)))
+			break;
+		if (size)
+			CHECK_EQ(r.size, size);
+		CHECK_EQ(r.nfds, nfds);
+		reply_free(&r);
+	}
+}
+
 struct vfio_user_server_stats hs_stats(struct hs *h, unsigned int i)
 {
 	struct vfio_user_server_stats st;

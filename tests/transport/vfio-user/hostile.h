@@ -211,6 +211,16 @@ struct vfio_user_server_stats hs_stats(struct hs *h, unsigned int i);
  */
 size_t hs_send_until_full(struct hs *h, unsigned int i, int fd, void (*make)(struct mb *m, size_t n),
 			  struct mb *m, size_t *partial);
+/* The message id @make gives the n-th request, so that the replies can be checked. */
+#define HS_FILL_ID(n) ((uint16_t)(0x1000 + (n)))
+/*
+ * Then reads the replies to those @sent requests and, once the rest of the one cut short
+ * (*@m, @partial bytes sent) is sent, to it too: each an OK reply to @cmd with HS_FILL_ID(n),
+ * in order, of @size bytes (0: any) and with @nfds fds. Checked; stops at the first that is
+ * not.
+ */
+void hs_read_filled(int fd, const struct mb *m, size_t sent, size_t partial, uint16_t cmd,
+		    uint32_t size, size_t nfds);
 
 /* A case with one device served on a socketpair-only server. */
 #define HOSTILE_TEST(name)                               \

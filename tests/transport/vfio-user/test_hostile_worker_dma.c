@@ -382,7 +382,7 @@ out:
  * the memfd. */
 static void make_bar2_info(struct mb *m, size_t n)
 {
-	mb_start(m, (uint16_t)(0x1000 + n), CMD_GET_REGION_INFO, 0);
+	mb_start(m, HS_FILL_ID(n), CMD_GET_REGION_INFO, 0);
 	mb_u32(m, 4096);
 	mb_u32(m, 0);
 	mb_u32(m, DT_BAR2);
@@ -423,24 +423,12 @@ TEST(unread_replies_with_fds)
 	CHECK(sent > VFU_OUTPUT_PAUSE_FDS);
 	CHECK(now >= 0 && now - base < 2 * VFU_OUTPUT_PAUSE_FDS);
 	CHECK(vfio_user_server_has_client(h.dev[0].srv));
-	for (size_t i = 0; i <= sent; i++) {
-		struct reply r;
-
-		if (i == sent) {
-			if (!partial)
-				break;
-			CHECK_EQ(raw_send(a, m.p + partial, m.len - partial, NULL, 0), 0);
-		}
-		if (!CHECK(EXPECT_OK(a, (uint16_t)(0x1000 + i), CMD_GET_REGION_INFO, &r)))
-			break;
-		CHECK_EQ(r.nfds, 1);
-		reply_free(&r);
-	}
+	hs_read_filled(a, &m, sent, partial, CMD_GET_REGION_INFO, 0, 1);
 	/* served as before */
 	mb_free(&m);
 	make_bar2_info(&m, sent + 1);
 	CHECK_EQ(mb_send(a, &m, NULL, 0), 0);
-	CHECK(EXPECT_OK(a, (uint16_t)(0x1000 + sent + 1), CMD_GET_REGION_INFO, NULL));
+	CHECK(EXPECT_OK(a, HS_FILL_ID(sent + 1), CMD_GET_REGION_INFO, NULL));
 	hs_barrier(&h, 0);
 	CHECK_EQ(count_fds(), base);
 	CHECK_EQ(hs_stats(&h, 0).disconnects, 0);
