@@ -3,11 +3,11 @@
  * A connection of the control socket, on its own thread: it reads requests into a buffer
  * of CTL_MAX_REQUEST bytes, serves each complete line in order and writes its reply line
  * (the replies to the lines of one read go out together: a client that sends many requests
- * at once is woken once for their replies, not once each), and, once subscribed, writes the queued event lines as they come. A line that does not
- * fit the buffer gets an error reply and the connection is closed (the stream cannot be
- * trusted to resynchronise); so is a client that does not read its replies for
- * CTL_WRITE_TIMEOUT_MS, and a subscriber that falls CTL_MAX_EVENTS_QUEUED events behind
- * (after an "overflow" event). Stopping the server wakes the thread through stop_fd.
+ * at once is woken once for their replies, not once each), and, once subscribed, writes
+ * the queued event lines as they come. A line that does not fit the buffer gets an error
+ * reply and the connection is closed (the stream cannot be trusted to resynchronise); so is
+ * a client that does not read its replies for CTL_WRITE_TIMEOUT_MS, and a subscriber that
+ * falls CTL_MAX_EVENTS_QUEUED events behind (after an "overflow" event). Stopping the server wakes the thread through stop_fd.
  */
 #include <errno.h>
 #include <poll.h>

@@ -520,9 +520,8 @@ static void continue_dispatch(void *arg)
 static void conn_ready(struct worker_source *src, uint32_t events)
 {
 	struct vfu_conn *conn = container_of(src, struct vfu_conn, src);
-	int ret;
-
 	bool resumed = false;
+	int ret;
 
 	conn_get(conn);
 	if (events & EPOLLOUT) {

@@ -2,7 +2,8 @@
 /*
  * The control socket as a socket: malformed requests (not JSON, not an object, unknown
  * command or field, wrong types) answered with a clear error on a connection that stays
- * usable; an oversized line answered and the connection closed; the socket's mode and the
+ * usable; many requests in one write answered in order; an oversized line answered and the
+ * connection closed; the socket's mode and the
  * peer credentials (root, the daemon's user, the configured group; others refused); the
  * connection limit; the event stream and a subscriber that does not read; starting over a
  * stale socket, and refusing to start over a live one or another file.
@@ -24,6 +25,7 @@
 #include <umdev/module.h>
 
 #include "ctl_fixture.h"
+#include "mgmt/ctl/ctl_private.h"
 #include "mgmt/persist/mdevctl_json.h"
 
 extern const struct umdev_driver_module umdev_builtin_mtty;
@@ -87,6 +89,37 @@ CTL_TEST(malformed_requests_get_clear_errors, true)
 	check_reply(fd, "{\"id\":\"x7\",\"command\":\"list\",\"defined\":true}",
 		    "{\"ok\":true,\"devices\":[],\"id\":\"x7\"}");
 	close(fd);
+}
+
+/*
+ * Many requests in one write (pipelined): every reply comes, in order, with its request's
+ * id; together they pass CTL_REPLY_BUFFER_KEEP, so the batch of replies goes out in parts.
+ */
+CTL_TEST(pipelined_requests_answered_in_order, true)
+{
+	enum { N = 400 };
+	char *batch = malloc(N * 48);
+	size_t len = 0, reply_bytes = 0;
+	int fd = client_connect(f);
+
+	REQUIRE(fd >= 0 && batch);
+	for (int i = 0; i < N; i++)
+		len += (size_t)sprintf(batch + len, "{\"id\":%d,\"command\":\"types\"}\n", i);
+	CHECK(send(fd, batch, len, MSG_NOSIGNAL) == (ssize_t)len);
+	for (int i = 0; i < N; i++) {
+		struct json_object *r = client_read(fd), *id = NULL;
+
+		if (!CHECK(reply_ok(r) && json_object_object_get_ex(r, "id", &id))) {
+			json_object_put(r);
+			break;
+		}
+		CHECK_EQ(json_object_get_int(id), i);
+		reply_bytes += strlen(json_object_to_json_string(r)) + 1;
+		json_object_put(r);
+	}
+	CHECK(reply_bytes > CTL_REPLY_BUFFER_KEEP);
+	close(fd);
+	free(batch);
 }
 
 CTL_TEST(oversized_request_is_answered_and_closed, true)
